@@ -1,0 +1,393 @@
+"""Make the OpenMMLab stack work on mmcv-lite and on torch >= 2.6.
+
+This module is imported first by :mod:`efc_mm`. Every patch below covers one
+upstream bug or limitation and steps aside when it is not needed (full mmcv
+with compiled ops, a CUDA machine, an mmengine that already passes
+``weights_only``). Call :func:`apply_all` again at any time; it is idempotent.
+
+Patches
+-------
+1. :func:`install_mmcv_ops_standin`: ``mmcv-lite`` ships ``mmcv/ops/*.py`` but
+   not the compiled ``mmcv._ext``; mmseg imports ``mmcv.ops.point_sample`` and
+   ``sigmoid_focal_loss`` unguarded and mmflow imports ``mmcv.ops.Correlation``
+   unguarded, so ``import mmseg.models`` / ``import mmflow.models`` fail with
+   ``No module named 'mmcv._ext'``. We register a pure-PyTorch stand-in module
+   as ``mmcv.ops``: :func:`point_sample` and :class:`Correlation` are real
+   implementations; every other op is a placeholder that raises a clear
+   :class:`RuntimeError` naming full mmcv when it is called or built.
+2. :func:`patch_checkpoint_loading`: torch >= 2.6 defaults ``torch.load`` to
+   ``weights_only=True``; mmengine 0.10.7 does not pass ``weights_only`` and so
+   cannot load its own checkpoints (they pickle ``HistoryBuffer``, numpy
+   scalars, ...): ``UnpicklingError: Weights only load failed``. We re-register
+   mmengine's local-file checkpoint scheme with ``weights_only=False``.
+   **Only load checkpoints you trust**: unpickling can run arbitrary code.
+3. :func:`patch_cpu_distributed`: mmengine's ``_init_dist_pytorch`` calls
+   ``torch.cuda.set_device`` unconditionally, and ``Runner.wrap_model`` passes
+   ``device_ids=[LOCAL_RANK]`` to DDP; both break CPU-only multi-process
+   training (``torch._C has no attribute _cuda_setDevice``). On a machine
+   without CUDA we initialise the process group with ``gloo`` and wrap the
+   model with ``device_ids=None``.
+"""
+from __future__ import annotations
+
+import importlib
+import itertools
+import os
+import sys
+import types
+from typing import Any, Tuple, Union
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch import Tensor
+from torch.nn.modules.utils import _pair
+
+__all__ = [
+    'Correlation', 'correlation', 'point_sample', 'bilinear_grid_sample',
+    'install_mmcv_ops_standin', 'patch_checkpoint_loading',
+    'patch_cpu_distributed', 'apply_all', 'MMCV_OPS_IS_STANDIN'
+]
+
+#: True once the pure-PyTorch stand-in has been installed as ``mmcv.ops``.
+MMCV_OPS_IS_STANDIN = False
+
+_FULL_MMCV_HINT = (
+    'This op needs the compiled ops of full mmcv, which are not installed '
+    '(mmcv-lite). Install full mmcv (see README, "Installing on a GPU '
+    'machine"), or choose a module that does not need it.')
+
+
+# --------------------------------------------------------------------------
+# Correlation (FlowNet-C cost volume), pure PyTorch
+# --------------------------------------------------------------------------
+def correlation(input1: Tensor,
+                input2: Tensor,
+                kernel_size: Union[int, Tuple[int, int]] = 1,
+                max_displacement: int = 1,
+                stride: Union[int, Tuple[int, int]] = 1,
+                padding: Union[int, Tuple[int, int]] = 0,
+                dilation: Union[int, Tuple[int, int]] = 1,
+                dilation_patch: Union[int, Tuple[int, int]] = 1) -> Tensor:
+    r"""FlowNet-C correlation with the exact semantics of ``mmcv.ops.Correlation``.
+
+    For every output position ``(h, w)`` and displacement index ``(ph, pw)``::
+
+        out[n, ph, pw, h, w] = sum_{c, i < kH, j < kW}
+            input1[n, c, h1, w1] * input2[n, c, h1 + dy, w1 + dx]
+
+    with ``h1 = h * strideH - padH + i * dilationH`` (likewise ``w1``),
+    ``dy = (ph - max_displacement) * dilation_patchH`` (likewise ``dx``), and
+    out-of-bounds samples of either input counting as zero. This is the cost
+    volume of FlowNet (Dosovitskiy et al., ICCV 2015, eq. 1) used by the EFC
+    flow decoder. No normalisation is applied (divide by ``C`` yourself).
+
+    Implementation: one loop over the ``(2 d + 1)^2`` displacements, each a
+    fused multiply-and-channel-sum of ``input1`` with a shifted *view* of the
+    zero-padded ``input2``. Nothing of size ``C x D^2 x H x W`` is ever
+    materialised: peak extra memory is one ``C x H x W`` product plus the
+    output. Autograd differentiates it (both inputs).
+
+    Args:
+        input1, input2 (Tensor): ``(N, C, H, W)`` feature maps of the same shape.
+        kernel_size, max_displacement, stride, padding, dilation,
+        dilation_patch: as in ``mmcv.ops.Correlation``.
+
+    Returns:
+        Tensor: ``(N, 2d+1, 2d+1, H_out, W_out)``.
+    """
+    if input1.dim() != 4 or input1.shape != input2.shape:
+        raise ValueError(
+            'correlation expects two (N, C, H, W) tensors of the same shape, '
+            f'got {tuple(input1.shape)} and {tuple(input2.shape)}')
+    kh, kw = _pair(kernel_size)
+    sh, sw = _pair(stride)
+    pad_h, pad_w = _pair(padding)
+    dil_h, dil_w = _pair(dilation)
+    dp_h, dp_w = _pair(dilation_patch)
+    n, _, h, w = input1.shape
+    patch = 2 * max_displacement + 1
+    out_h = (h + 2 * pad_h - dil_h * (kh - 1) - 1) // sh + 1
+    out_w = (w + 2 * pad_w - dil_w * (kw - 1) - 1) // sw + 1
+    if out_h <= 0 or out_w <= 0:
+        raise ValueError(f'correlation output would be empty: input {h}x{w}, '
+                         f'kernel {kh}x{kw}, padding {pad_h}x{pad_w}')
+    # window extent (in padded input1 coordinates) actually read
+    ext_h = (out_h - 1) * sh + dil_h * (kh - 1) + 1
+    ext_w = (out_w - 1) * sw + dil_w * (kw - 1) + 1
+    md_h, md_w = max_displacement * dp_h, max_displacement * dp_w
+    x1 = F.pad(input1, (pad_w, pad_w, pad_h, pad_h))[:, :, :ext_h, :ext_w]
+    x2 = F.pad(input2, (pad_w + md_w, pad_w + md_w, pad_h + md_h, pad_h + md_h))
+    box = None
+    if kh * kw > 1:
+        box = input1.new_ones(1, 1, kh, kw)
+    outs = []
+    for ph, pw in itertools.product(range(patch), range(patch)):
+        oy, ox = ph * dp_h, pw * dp_w  # offset of the shifted view in x2
+        prod = (x1 * x2[:, :, oy:oy + ext_h, ox:ox + ext_w]).sum(1, keepdim=True)
+        if box is not None:
+            prod = F.conv2d(prod, box, stride=(sh, sw), dilation=(dil_h, dil_w))
+        else:
+            prod = prod[:, :, ::sh, ::sw]
+        outs.append(prod)
+    out = torch.cat(outs, dim=1)
+    return out.view(n, patch, patch, out_h, out_w)
+
+
+class Correlation(nn.Module):
+    """Pure-PyTorch stand-in for ``mmcv.ops.Correlation`` (same constructor
+    arguments, same ``(N, P, P, H_out, W_out)`` output). See :func:`correlation`.
+    """
+
+    def __init__(self,
+                 kernel_size: int = 1,
+                 max_displacement: int = 1,
+                 stride: int = 1,
+                 padding: int = 0,
+                 dilation: int = 1,
+                 dilation_patch: int = 1) -> None:
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.max_displacement = max_displacement
+        self.stride = stride
+        self.padding = padding
+        self.dilation = dilation
+        self.dilation_patch = dilation_patch
+
+    def forward(self, input1: Tensor, input2: Tensor) -> Tensor:
+        return correlation(input1, input2, self.kernel_size,
+                           self.max_displacement, self.stride, self.padding,
+                           self.dilation, self.dilation_patch)
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(kernel_size={self.kernel_size}, '
+                f'max_displacement={self.max_displacement}, '
+                f'stride={self.stride}, padding={self.padding}, '
+                f'dilation={self.dilation}, '
+                f'dilation_patch={self.dilation_patch})')
+
+
+# --------------------------------------------------------------------------
+# point_sample (pure PyTorch in mmcv already; loaded from its source file)
+# --------------------------------------------------------------------------
+def _load_mmcv_point_sample_module():
+    """Load ``mmcv/ops/point_sample.py`` as a standalone module.
+
+    The file only needs torch, but importing it as ``mmcv.ops.point_sample``
+    would run ``mmcv/ops/__init__.py``, which needs ``mmcv._ext``.
+    """
+    import importlib.util
+    import mmcv
+    path = os.path.join(os.path.dirname(mmcv.__file__), 'ops', 'point_sample.py')
+    spec = importlib.util.spec_from_file_location('mmcv.ops.point_sample', path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def point_sample(input: Tensor, points: Tensor, align_corners: bool = False,
+                 **kwargs) -> Tensor:
+    """mmcv's ``point_sample`` (pure PyTorch), see mmcv/ops/point_sample.py."""
+    points_3d = False
+    if points.dim() == 3:
+        points_3d = True
+        points = points.unsqueeze(2)
+    output = F.grid_sample(input, 2.0 * points - 1.0,
+                           align_corners=align_corners, **kwargs)
+    if points_3d:
+        output = output.squeeze(3)
+    return output
+
+
+def bilinear_grid_sample(im: Tensor, grid: Tensor,
+                         align_corners: bool = False) -> Tensor:
+    """``F.grid_sample`` with bilinear mode and zero padding."""
+    return F.grid_sample(im, grid, mode='bilinear', padding_mode='zeros',
+                         align_corners=align_corners)
+
+
+class _MissingOp:
+    """Placeholder for an mmcv op that needs compiled code.
+
+    Importing it succeeds (so that modules which import it unguarded load);
+    calling it, instantiating it or subclassing-and-building it raises.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.__name__ = name
+        self.__qualname__ = name
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError(f'mmcv.ops.{self.__name__}: {_FULL_MMCV_HINT}')
+
+    def __mro_entries__(self, bases):  # used as a base class
+        name = self.__name__
+
+        class _Missing(nn.Module):
+            def __init__(self, *args, **kwargs):
+                raise RuntimeError(f'mmcv.ops.{name}: {_FULL_MMCV_HINT}')
+
+        _Missing.__name__ = name
+        return (_Missing, )
+
+    def __repr__(self) -> str:
+        return f'<missing mmcv.ops.{self.__name__} (needs full mmcv)>'
+
+
+def _build_standin_module() -> types.ModuleType:
+    module = types.ModuleType('mmcv.ops')
+    module.__doc__ = ('efc_mm pure-PyTorch stand-in for mmcv.ops (mmcv-lite '
+                      'has no compiled ops). Real: point_sample, '
+                      'bilinear_grid_sample, Correlation. Everything else '
+                      'raises when used.')
+    module.__file__ = __file__
+    module.__path__ = []  # a package, so `import mmcv.ops.x` fails cleanly
+    module.point_sample = point_sample
+    module.bilinear_grid_sample = bilinear_grid_sample
+    module.Correlation = Correlation
+    module.EFC_MM_STANDIN = True
+    try:
+        real_ps = _load_mmcv_point_sample_module()
+        module.point_sample = real_ps.point_sample
+        module.bilinear_grid_sample = real_ps.bilinear_grid_sample
+        module.SimpleRoIAlign = real_ps.SimpleRoIAlign
+    except Exception:  # pragma: no cover - fall back to our copies above
+        pass
+
+    def __getattr__(name: str):
+        if name.startswith('__'):
+            raise AttributeError(name)
+        return _MissingOp(name)
+
+    module.__getattr__ = __getattr__
+    return module
+
+
+def install_mmcv_ops_standin(force: bool = False) -> bool:
+    """Register the pure-PyTorch stand-in as ``mmcv.ops`` if the real one fails.
+
+    Covers: mmcv-lite has no ``mmcv._ext``; mmseg 1.2.2 and mmflow 1.0.0rc0
+    import ``mmcv.ops`` unguarded. With full mmcv installed this does nothing.
+
+    Args:
+        force (bool): install the stand-in even if the real ``mmcv.ops``
+            imports (for tests only).
+
+    Returns:
+        bool: whether the stand-in is now ``mmcv.ops``.
+    """
+    global MMCV_OPS_IS_STANDIN
+    current = sys.modules.get('mmcv.ops')
+    if current is not None and getattr(current, 'EFC_MM_STANDIN', False):
+        MMCV_OPS_IS_STANDIN = True
+        return True
+    if not force:
+        try:
+            importlib.import_module('mmcv.ops')
+            return False
+        except ImportError:
+            pass
+    for name in list(sys.modules):  # drop the half-imported real package
+        if name == 'mmcv.ops' or name.startswith('mmcv.ops.'):
+            del sys.modules[name]
+    import mmcv
+    module = _build_standin_module()
+    sys.modules['mmcv.ops'] = module
+    mmcv.ops = module
+    MMCV_OPS_IS_STANDIN = True
+    return True
+
+
+# --------------------------------------------------------------------------
+# Checkpoints on torch >= 2.6
+# --------------------------------------------------------------------------
+def load_from_local_trusted(filename: str, map_location=None):
+    """mmengine's local checkpoint loader with ``weights_only=False``.
+
+    Covers: torch >= 2.6 ``torch.load`` defaults to ``weights_only=True`` and
+    mmengine 0.10.7 does not override it, so its own checkpoints (which
+    pickle ``HistoryBuffer`` and numpy objects in ``message_hub``) fail to load
+    on resume and in ``tools/test.py --checkpoint``. Unpickling runs code:
+    only load checkpoints you trust.
+    """
+    filename = os.path.expanduser(filename)
+    if not os.path.isfile(filename):
+        raise FileNotFoundError(f'checkpoint file {filename} does not exist')
+    return torch.load(filename, map_location=map_location, weights_only=False)
+
+
+def patch_checkpoint_loading() -> bool:
+    """Re-register mmengine's local checkpoint scheme (see
+    :func:`load_from_local_trusted`). Returns whether a patch was applied."""
+    import inspect
+
+    from mmengine.runner import checkpoint as ckpt
+    source = inspect.getsource(ckpt.load_from_local)
+    if 'weights_only' in source:  # upstream fixed it
+        return False
+    ckpt.CheckpointLoader.register_scheme(
+        prefixes='', loader=load_from_local_trusted, force=True)
+    ckpt.load_from_local = load_from_local_trusted
+    return True
+
+
+# --------------------------------------------------------------------------
+# CPU-only distributed launch
+# --------------------------------------------------------------------------
+def patch_cpu_distributed() -> bool:
+    """Let ``tools/dist_train.sh`` run on a machine without CUDA.
+
+    Covers: mmengine 0.10.7 ``_init_dist_pytorch`` calls
+    ``torch.cuda.set_device`` unconditionally and mmseg's runtime asks for
+    the ``nccl`` backend; ``Runner.wrap_model`` gives DDP
+    ``device_ids=[LOCAL_RANK]``. Without CUDA we use ``gloo``, skip
+    ``set_device`` and pass ``device_ids=None``. With CUDA nothing changes.
+    """
+    if torch.cuda.is_available():
+        return False
+    from mmengine.dist import utils as dist_utils
+    from mmengine.runner import runner as runner_mod
+    if getattr(dist_utils._init_dist_pytorch, '_efc_mm_patched', False):
+        return True
+    import torch.distributed as torch_dist
+
+    def _init_dist_pytorch_cpu(backend='gloo', init_backend='torch', **kwargs):
+        """CPU-only replacement: gloo, no ``torch.cuda.set_device``."""
+        if init_backend != 'torch':
+            raise ValueError(f'init_backend={init_backend!r} needs CUDA; on '
+                             'a CPU machine only "torch" (gloo) is supported')
+        torch_dist.init_process_group(backend='gloo', **kwargs)
+
+    _init_dist_pytorch_cpu._efc_mm_patched = True
+    dist_utils._init_dist_pytorch = _init_dist_pytorch_cpu
+
+    original_wrap = runner_mod.Runner.wrap_model
+
+    def wrap_model(self, model_wrapper_cfg, model):
+        """Runner.wrap_model without ``device_ids`` on CPU."""
+        from mmengine.dist import is_distributed
+        from mmengine.model import MMDistributedDataParallel
+        if not is_distributed() or model_wrapper_cfg is not None:
+            return original_wrap(self, model_wrapper_cfg, model)
+        model = model.to('cpu')
+        return MMDistributedDataParallel(
+            module=model,
+            device_ids=None,
+            broadcast_buffers=False,
+            find_unused_parameters=self.cfg.get('find_unused_parameters',
+                                                False))
+
+    runner_mod.Runner.wrap_model = wrap_model
+    return True
+
+
+_APPLIED = {}
+
+
+def apply_all() -> dict:
+    """Apply every patch (idempotent). Returns ``{patch_name: applied}``."""
+    if not _APPLIED:
+        _APPLIED['mmcv_ops_standin'] = install_mmcv_ops_standin()
+        _APPLIED['checkpoint_weights_only'] = patch_checkpoint_loading()
+        _APPLIED['cpu_distributed'] = patch_cpu_distributed()
+    return dict(_APPLIED)

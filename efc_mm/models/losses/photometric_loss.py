@@ -1,0 +1,137 @@
+"""Occlusion-aware photometric loss, EFC eq. 5-6."""
+from __future__ import annotations
+
+from typing import Optional
+
+import torch
+from torch import Tensor, nn
+
+from efc_mm.ops import ssim
+from efc_mm.registry import MODELS
+from .utils import check_map, check_same, valid_mean
+
+__all__ = ['PhotometricLoss', 'seg_occlusion_error']
+
+
+def seg_occlusion_error(seg_logits: Tensor, seg_logits_warped: Tensor,
+                        occ_est: Tensor, valid: Optional[Tensor] = None
+                        ) -> Tensor:
+    """``O_error = max(O_seg - O_est, 0)`` of EFC eq. 5, without gradient.
+
+    ``O_seg = [argmax M != argmax M']``: pixels where the frame's own
+    segmentation ``M`` and the neighbour's segmentation warped by the flow
+    ``M'`` disagree, i.e. where the flow (or the occlusion estimate) is wrong.
+    ``O_error`` keeps only disagreements the occlusion head did not already
+    explain. **decision**: it is a *weight* of the photometric loss, so it is
+    computed under ``torch.no_grad`` (argmax has no gradient anyway, and
+    ``O_est`` must not be pushed through this term).
+
+    Args:
+        seg_logits (Tensor): ``(N, K, H, W)`` logits (or probabilities) of
+            frame i.
+        seg_logits_warped (Tensor): ``(N, K, H, W)`` logits of frame i+t
+            warped into frame i by ``F_{i->i+t}``.
+        occ_est (Tensor): ``(N, 1, H, W)`` estimated occlusion in [0, 1].
+        valid (Tensor, optional): ``(N, 1, H, W)`` warp validity; where it is
+            0 the warped logits are padding, so ``O_seg`` is set to 0 there
+            (those pixels are out of the photometric mean anyway).
+
+    Returns:
+        Tensor: ``(N, 1, H, W)`` in [0, 1], no gradient.
+    """
+    check_same(seg_logits, seg_logits_warped,
+               ('seg_logits', 'seg_logits_warped'))
+    check_map(occ_est, 'occ_est', seg_logits, channels=1)
+    with torch.no_grad():
+        o_seg = (seg_logits.argmax(1, keepdim=True) !=
+                 seg_logits_warped.argmax(1, keepdim=True)).to(occ_est.dtype)
+        if valid is not None:
+            check_map(valid, 'valid', seg_logits, channels=1)
+            o_seg = o_seg * valid.to(o_seg.dtype)
+        return (o_seg - occ_est).clamp(min=0)
+
+
+@MODELS.register_module()
+class PhotometricLoss(nn.Module):
+    r"""Occlusion-aware photometric loss of EFC (eq. 5-6).
+
+    .. math::
+        L_{pm} = \operatorname{mean}_{p \in valid}
+            G(I, I')(p) \, (1 + O_{error}(p) - O_{est}(p))            \quad (5)
+
+        G = \beta \, \frac{1 - SSIM(I, I')}{2} + (1 - \beta) |I - I'|_1
+                                                                      \quad (6)
+
+    ``I'`` is the neighbour frame warped into this frame by the estimated
+    flow. Decisions:
+
+    * ``SSIM`` is per pixel with a 3x3 window (:func:`efc_mm.ops.ssim`),
+      ``(1 - SSIM) / 2`` is clamped to [0, 1]; both SSIM and ``|I - I'|`` are
+      averaged over the colour channels, so ``G`` is in [0, 1] for images in
+      [0, 1] (pass *un-normalised* images in [0, 1]).
+    * ``O_est`` keeps its gradient (the paper's form): the term ``-G O_est``
+      rewards predicting occlusion where the photometric error is high; the
+      occlusion loss (eq. 4, BCE against the range map and
+      ``-alpha exp(-O_est)``) balances it.
+    * ``O_error`` (:func:`seg_occlusion_error`) is a constant weight.
+    * Mean over valid pixels (``valid`` from :func:`efc_mm.ops.warp`: samples
+      that left the frame are excluded).
+
+    Args:
+        beta (float): SSIM weight in G, 0.85.
+        loss_weight (float): weight of this loss in the total, 1.0.
+        loss_name (str): key in the loss dict, ``'loss_pm'``.
+    """
+
+    def __init__(self, beta: float = 0.85, loss_weight: float = 1.0,
+                 loss_name: str = 'loss_pm') -> None:
+        super().__init__()
+        if not 0.0 <= beta <= 1.0:
+            raise ValueError(f'beta must be in [0, 1], got {beta}')
+        if not loss_name.startswith('loss_'):
+            raise ValueError(f"loss_name must start with 'loss_': {loss_name}")
+        self.beta = beta
+        self.loss_weight = loss_weight
+        self._loss_name = loss_name
+
+    @property
+    def loss_name(self) -> str:
+        """Key of this loss in the loss dict (starts with ``loss_``)."""
+        return self._loss_name
+
+    def photometric_error(self, img: Tensor, img_warped: Tensor) -> Tensor:
+        """``G(I, I')`` of eq. 6, ``(N, 1, H, W)``."""
+        d_ssim = ((1 - ssim(img, img_warped)) / 2).clamp(0, 1)
+        l1 = (img - img_warped).abs()
+        return (self.beta * d_ssim + (1 - self.beta) * l1).mean(1,
+                                                                keepdim=True)
+
+    def forward(self,
+                img: Tensor,
+                img_warped: Tensor,
+                occ_est: Optional[Tensor] = None,
+                occ_error: Optional[Tensor] = None,
+                valid: Optional[Tensor] = None) -> Tensor:
+        """Weighted loss (scalar).
+
+        Args:
+            img (Tensor): ``(N, 3, H, W)`` frame i in [0, 1].
+            img_warped (Tensor): ``(N, 3, H, W)`` frame i+t warped to frame i.
+            occ_est (Tensor, optional): ``(N, 1, H, W)`` O_est in [0, 1]
+                (None: no occlusion term, weight ``1 + O_error``).
+            occ_error (Tensor, optional): ``(N, 1, H, W)`` O_error (None: 0).
+            valid (Tensor, optional): ``(N, 1, H, W)`` valid pixels.
+        """
+        check_same(img, img_warped, ('img', 'img_warped'))
+        weight = torch.ones_like(img[:, :1])
+        if occ_error is not None:
+            check_map(occ_error, 'occ_error', img, channels=1)
+            weight = weight + occ_error.detach()
+        if occ_est is not None:
+            check_map(occ_est, 'occ_est', img, channels=1)
+            weight = weight - occ_est  # eq. 5: 1 + O_error - O_est
+        if valid is not None:
+            check_map(valid, 'valid', img, channels=1)
+        loss = valid_mean(self.photometric_error(img, img_warped) * weight,
+                          valid)
+        return self.loss_weight * loss

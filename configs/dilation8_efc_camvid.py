@@ -1,0 +1,15 @@
+# Dilation8 (VGG-16 front end + 8-layer context module, Yu & Koltun Table 1)
+# + EFC on CamVid video (11 classes).
+_base_ = [
+    './_base_/models/dilation_efc_vgg16.py',
+    './_base_/datasets/camvid_video.py',
+    './_base_/default_runtime.py', './_base_/schedules/schedule_80k.py'
+]
+default_scope = 'mmseg'
+custom_imports = dict(imports=['efc_mm'], allow_failed_imports=False)
+crop_size = (480, 640)  # (h, w); CamVid frames are 720 x 960
+data_preprocessor = dict(size=crop_size)
+model = dict(
+    data_preprocessor=data_preprocessor,
+    decode_head=dict(
+        channels=11, num_classes=11, dilations=(1, 1, 2, 4, 8, 16, 1)))

@@ -1,0 +1,4 @@
+"""Flow decoders reading the shared encoder's features (EFC's flow branch)."""
+from .efc_flow_decoder import EFCFlowDecoder, OcclusionHead, flow_to_level_pixels
+
+__all__ = ['EFCFlowDecoder', 'OcclusionHead', 'flow_to_level_pixels']

@@ -28,7 +28,11 @@ Our choices where the paper is silent (each is a constructor argument):
   decoder width;
 * each level predicts a residual on the bilinearly upsampled coarser flow
   (PWC-Net style; FlowNet-S predicts the absolute flow from the same inputs),
-  which trains faster without supervision;
+  which trains faster without supervision; the predictor's output is in
+  pixels *of its level* and is multiplied by the level's stride (so a coarse
+  level moves the flow by many input pixels per unit, as PWC-Net's
+  per-level flow scaling does); without it the flow barely leaves 0 in the
+  overfit test;
 * convolutions carry no normalisation (FlowNet style), activation
   LeakyReLU(0.1).
 """
@@ -184,7 +188,7 @@ class EFCFlowDecoder(BaseModule):
        level the block features are
        ``cat(skips, deconv(prev features), up(prev flow))`` (nothing but the
        contracting output at the coarsest level), then
-       ``flow = up(prev flow) + FlowPredictor(features)`` and
+       ``flow = up(prev flow) + stride * FlowPredictor(features)`` and
        ``occ = OcclusionHead(features)``. Skips at stride ``s`` are the
        1x1-reduced frame-1 encoder levels of that stride, the contracting
        output of that stride, and the fused cost volume at ``s_c``.
@@ -295,6 +299,23 @@ class EFCFlowDecoder(BaseModule):
                     st, fuse_channels, contract_channels, skip_channels)
             self.predictors.append(FlowPredictor(feat_ch))
             self.occ_heads.append(OcclusionHead(feat_ch, occ_mid_channels))
+        self._kaiming_init()
+
+    def _kaiming_init(self) -> None:
+        """Kaiming-normal init (LeakyReLU 0.1) of every hidden conv and
+        deconv, as FlowNet; PyTorch's default init shrinks activations at
+        every layer, which starves the flow predictors (flow stays ~0).
+        Predictors and the occlusion heads' last convs keep their near-zero
+        init."""
+        keep = set()
+        for m in list(self.predictors) + list(self.occ_heads):
+            keep.add(m.conv if isinstance(m, FlowPredictor) else m.conv2)
+        for m in self.modules():
+            if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)) and m not in keep:
+                nn.init.kaiming_normal_(m.weight, a=0.1, mode='fan_in',
+                                        nonlinearity='leaky_relu')
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
 
     def _skip_channels(self, stride, fuse_ch, contract_ch, skip_ch) -> int:
         """Channels of the skip features concatenated at ``stride``."""
@@ -385,9 +406,9 @@ class EFCFlowDecoder(BaseModule):
                 up_flow = F.interpolate(flow, size=tuple(size),
                                         mode='bilinear', align_corners=False)
                 feat = torch.cat(skips + [up_feat, up_flow], dim=1)
-                flow = up_flow + self.predictors[lvl](feat)
+                flow = up_flow + self.predictors[lvl](feat) * st
             else:
-                flow = self.predictors[lvl](feat)
+                flow = self.predictors[lvl](feat) * st
             flows.append(flow)
             occs.append(self.occ_heads[lvl](feat))
         return dict(flows=flows, occlusions=occs, strides=list(self.strides))

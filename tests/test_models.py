@@ -400,3 +400,34 @@ def test_overfit_flow_branch_on_real_pair():
     final_epe = epe()
     assert sum(pm[-10:]) / 10 < 0.6 * pm[0], (pm[0], pm[-10:])
     assert final_epe < 0.8 * zero_epe, (final_epe, zero_epe)
+
+
+def test_tcc_fix_loads_and_freezes_flow_branch(tmp_path):
+    """TCC_fix: flow branch loaded from a checkpoint, frozen; only L_seg and
+    L_cons train; the flow weights do not move."""
+    ul = MODELS.build(ConfigDict(tiny_model_cfg('psp')))
+    ckpt = tmp_path / 'flow.pth'
+    torch.save(dict(state_dict=ul.state_dict()), ckpt)
+    cfg = tiny_model_cfg('psp')
+    cfg['train_cfg'] = dict(freeze_flow=True, flow_checkpoint=str(ckpt),
+                            with_flow_loss=False, with_occlusion=False,
+                            with_seg_occ_error=False,
+                            consistency_occ_mask=False)
+    torch.manual_seed(1)
+    model = MODELS.build(ConfigDict(cfg))
+    model.init_weights()
+    ref = ul.state_dict()
+    for k, v in model.flow_decoder.state_dict().items():
+        assert torch.equal(v, ref['flow_decoder.' + k])
+    for k, v in model.flow_encoder.state_dict().items():
+        assert torch.equal(v, ref['backbone.' + k])
+    inputs, samples = pair_batch(b=1)
+    before = {k: v.clone() for k, v in model.flow_decoder.state_dict().items()}
+    losses, opt = _train_step(model, inputs, samples)
+    assert set(k for k in losses if 'loss' in k) == {
+        'decode.loss_ce', 'aux.loss_ce', 'loss_cons'}
+    opt.step()
+    assert not model.flow_decoder.training
+    for k, v in model.flow_decoder.state_dict().items():
+        assert torch.equal(v, before[k])
+    assert model.backbone.stem[0].weight.grad.abs().sum() > 0

@@ -1,0 +1,135 @@
+"""Segmentation, optical flow and occlusion of a video with an EFC model.
+
+Writes, per frame, a panel ``segmentation overlay | flow (Middlebury
+colours) | occlusion`` to a video and/or a folder of PNGs. The flow of a
+frame goes to the next frame (the last frame shows its flow to the
+previous one).
+
+Examples::
+
+    python demo/video_demo.py video.mp4 configs/psp_efc_cityscapes.py \\
+        work_dirs/psp/iter_80000.pth --out-video out.mp4
+    python demo/video_demo.py data/camvid/val CONFIG CKPT --out-dir pngs/ \\
+        --max-frames 20 --resize 480 360
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
+
+import cv2  # noqa: E402
+
+import efc_mm  # noqa: E402,F401
+from efc_mm.apis import (FrameSource, inference_video,  # noqa: E402
+                         init_model)
+from efc_mm.visualization import make_panel  # noqa: E402
+
+
+def parse_args(argv=None):
+    from mmengine.config import DictAction
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('source', metavar='VIDEO_OR_DIR',
+                        help='video file or folder of frames')
+    parser.add_argument('config', help='model config file')
+    parser.add_argument('checkpoint', nargs='?', default=None,
+                        help='checkpoint (default: random weights)')
+    parser.add_argument('--out-video', help='output video file (.mp4, .avi)')
+    parser.add_argument('--out-dir', help='output folder of PNG panels')
+    parser.add_argument('--device', default='cpu', help='e.g. cpu, cuda:0')
+    parser.add_argument('--max-frames', type=int, default=None,
+                        help='process at most N frames')
+    parser.add_argument('--resize', type=int, nargs=2, metavar=('W', 'H'),
+                        help='resize frames to W x H before inference')
+    parser.add_argument('--fps', type=float, default=None,
+                        help='output video fps (default: the source fps, '
+                        'or 10 for a folder)')
+    parser.add_argument('--max-flow', type=float, default=None,
+                        help='flow magnitude (px) of full colour '
+                        'saturation (default: per frame maximum)')
+    parser.add_argument('--opacity', type=float, default=0.5,
+                        help='segmentation overlay opacity in [0, 1]')
+    parser.add_argument('--no-flow', action='store_true',
+                        help='segmentation only (any mmseg model)')
+    parser.add_argument('--no-progress', action='store_true')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config settings, key=value')
+    args = parser.parse_args(argv)
+    if not args.out_video and not args.out_dir:
+        parser.error('nothing to write: give --out-video and/or --out-dir')
+    return args
+
+
+def _panel(res, model, args):
+    titles = ['segmentation']
+    if res['flow'] is not None:
+        titles += [f'flow to {res["flow_to"]}', 'occlusion']
+    return make_panel(res['frame'], res['seg'], res['flow'], res['occ'],
+                      dataset_meta=getattr(model, 'dataset_meta', None),
+                      max_flow=args.max_flow, alpha=args.opacity,
+                      titles=titles)
+
+
+class _VideoSink:
+    """Lazily opened cv2.VideoWriter (the frame size is known at frame 1)."""
+
+    def __init__(self, path: str, fps: float):
+        self.path, self.fps, self.writer = path, fps, None
+
+    def write(self, panel):
+        if self.writer is None:
+            os.makedirs(osp.dirname(osp.abspath(self.path)), exist_ok=True)
+            ext = osp.splitext(self.path)[1].lower()
+            fourcc = cv2.VideoWriter_fourcc(*('MJPG' if ext == '.avi'
+                                              else 'mp4v'))
+            h, w = panel.shape[:2]
+            self.writer = cv2.VideoWriter(self.path, fourcc, self.fps, (w, h))
+            if not self.writer.isOpened():
+                raise OSError(f'OpenCV cannot write video {self.path} '
+                              '(try an .avi or .mp4 name)')
+        self.writer.write(panel)
+
+    def close(self):
+        if self.writer is not None:
+            self.writer.release()
+
+
+def main(argv=None) -> dict:
+    """Run the demo; returns ``dict(frames=n, video=path, pngs=[...])``."""
+    args = parse_args(argv)
+    model = init_model(args.config, args.checkpoint, device=args.device,
+                       cfg_options=args.cfg_options)
+    results = inference_video(model, args.source, with_flow=not args.no_flow,
+                              progress=not args.no_progress,
+                              max_frames=args.max_frames, resize=args.resize)
+    fps = args.fps or FrameSource(args.source, max_frames=1).fps or 10.0
+    sink = _VideoSink(args.out_video, fps) if args.out_video else None
+    if args.out_dir:
+        os.makedirs(args.out_dir, exist_ok=True)
+    pngs, n = [], 0
+    try:
+        for res in results:
+            panel = _panel(res, model, args)
+            if sink is not None:
+                sink.write(panel)
+            if args.out_dir:
+                stem = osp.splitext(res['name'])[0]
+                path = osp.join(args.out_dir, f'{res["index"]:06d}_{stem}.png')
+                if not cv2.imwrite(path, panel):
+                    raise OSError(f'could not write {path}')
+                pngs.append(path)
+            n += 1
+    finally:
+        if sink is not None:
+            sink.close()
+    print(f'{n} frames -> ' + ', '.join(
+        p for p in (args.out_video, args.out_dir) if p))
+    return dict(frames=n, video=args.out_video, pngs=pngs)
+
+
+if __name__ == '__main__':
+    try:
+        main()
+    except (FileNotFoundError, ValueError, OSError) as exc:
+        sys.exit(f'error: {exc}')

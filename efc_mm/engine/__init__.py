@@ -1,0 +1,4 @@
+"""Training-time additions: hooks."""
+from .hooks import PairVisualizationHook
+
+__all__ = ['PairVisualizationHook']

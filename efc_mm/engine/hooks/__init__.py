@@ -1,0 +1,4 @@
+"""Hooks (registered in mmseg's HOOKS)."""
+from .pair_visualization_hook import PairVisualizationHook
+
+__all__ = ['PairVisualizationHook']

@@ -14,5 +14,6 @@ from . import structures  # noqa: E402,F401
 from . import models  # noqa: E402,F401
 from . import utils  # noqa: E402,F401
 from . import evaluation  # noqa: E402,F401
+from . import apis, engine, visualization  # noqa: E402,F401
 
 __all__ = ['__version__', 'compat']

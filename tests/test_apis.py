@@ -291,3 +291,24 @@ def test_pair_visualization_hook_dataset_and_single_frames(model, tmp_path):
     assert hook.visualize(stub_runner(model, tmp_path / 'x', single)) == []
     assert 'no pairs' in hook._disabled_reason
     assert not (tmp_path / 'x').exists()
+
+
+def test_pair_visualization_hook_with_camvid_pair_dataset(model, tmp_path):
+    root = shared_path('camvid')
+    pytest.importorskip('efc_mm.datasets',
+                        reason='efc_mm.datasets (pair datasets) not present')
+    dataset = dict(
+        type='CamVidVideoDataset', data_root=root, test_mode=True,
+        data_prefix=dict(img_path='val', seg_map_path='valannot'),
+        pipeline=[dict(type='LoadPairFromFile'),
+                  dict(type='PairResize', scale=(64, 48), keep_ratio=False),
+                  dict(type='PackPairInputs')])
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmseg')
+    hook = PairVisualizationHook(num_pairs=2, dataset=dataset)
+    paths = hook.visualize(stub_runner(model, tmp_path, None))
+    assert len(paths) == 2
+    panel = cv2.imread(paths[1])
+    t = panel.shape[0] // 2 - 48
+    assert panel.shape == (2 * (48 + t), 4 * 64, 3)  # network input size
+    assert len(hook._dataset_meta['classes']) == 11  # CamVid metainfo

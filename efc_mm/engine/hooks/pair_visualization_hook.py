@@ -33,7 +33,8 @@ class PairVisualizationHook(Hook):
     Pairs come from ``dataset`` (a pair dataset config or object; its
     first ``num_pairs`` items) or, when it is None, from the first batches
     of the validation dataloader if it yields pairs. They are drawn once
-    and reused, so successive panels show the same pairs.
+    and reused, so successive panels show the same pairs. Panels are drawn
+    at the network input size (``img_shape``, after the pipeline's resize).
 
     Args:
         interval (int): also visualise every ``interval`` training
@@ -153,8 +154,11 @@ class PairVisualizationHook(Hook):
     def _panel(self, model, item: dict) -> np.ndarray:
         from ...apis.inference import pair_sample_to_numpy
         from ...visualization import make_pair_panel
-        data = dict(inputs=[item['inputs']],
-                    data_samples=[copy.deepcopy(item['data_samples'])])
+        sample = copy.deepcopy(item['data_samples'])
+        for frame in sample.frames:  # draw at the network input size
+            shape = frame.metainfo.get('img_shape', item['inputs'].shape[-2:])
+            frame.set_metainfo(dict(ori_shape=tuple(shape[:2])))
+        data = dict(inputs=[item['inputs']], data_samples=[sample])
         with torch.no_grad():
             out = model.test_step(data)[0]
         result = pair_sample_to_numpy(out)

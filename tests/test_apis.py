@@ -312,3 +312,25 @@ def test_pair_visualization_hook_with_camvid_pair_dataset(model, tmp_path):
     t = panel.shape[0] // 2 - 48
     assert panel.shape == (2 * (48 + t), 4 * 64, 3)  # network input size
     assert len(hook._dataset_meta['classes']) == 11  # CamVid metainfo
+
+
+def test_image_demo(tiny_cfg, tmp_path):
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        'image_demo', osp.join(REPO_ROOT, 'demo', 'image_demo.py'))
+    demo = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(demo)
+    f1, f2 = frames(2)
+    p1, p2 = str(tmp_path / 'a.png'), str(tmp_path / 'b.png')
+    cv2.imwrite(p1, f1)
+    cv2.imwrite(p2, f2)
+    pair = demo.main([p1, tiny_cfg, '--img2', p2, '--out',
+                      str(tmp_path / 'pair.png')])
+    assert pair.shape[1] == 4 * W
+    np.testing.assert_array_equal(cv2.imread(str(tmp_path / 'pair.png')),
+                                  pair)
+    single = demo.main([p1, tiny_cfg, '--out', str(tmp_path / 's.png')])
+    assert single.shape[1] == 2 * W
+    with pytest.raises(FileNotFoundError, match='zz.png'):
+        demo.main([str(tmp_path / 'zz.png'), tiny_cfg, '--out',
+                   str(tmp_path / 'x.png')])

@@ -54,7 +54,8 @@ model = dict(
         skip_channels=64,
         deconv_channels=(256, 128, 64),
         min_stride=4,
-        occ_mid_channels=32),
+        occ_mid_channels=32,
+        flow_scale=1.0),
     efc_losses=dict(),
     train_cfg=dict(),
     test_cfg=dict(mode='whole'))

@@ -70,7 +70,8 @@ model = dict(
         skip_channels=64,
         deconv_channels=(256, 128, 64),
         min_stride=4,
-        occ_mid_channels=32),
+        occ_mid_channels=32,
+        flow_scale=1.0),
     # paper defaults: L = L_seg + 10 L_cons + 0.4 L_occ + 0.5 L_sm + L_pm
     efc_losses=dict(
         photometric=dict(type='PhotometricLoss', beta=0.85, loss_weight=1.0),

@@ -12,6 +12,7 @@ from .version import __version__  # noqa: E402
 
 from . import structures  # noqa: E402,F401
 from . import models  # noqa: E402,F401
+from . import datasets  # noqa: E402,F401
 from . import utils  # noqa: E402,F401
 from . import evaluation  # noqa: E402,F401
 from . import apis, engine, visualization  # noqa: E402,F401

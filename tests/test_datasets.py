@@ -171,10 +171,11 @@ def test_city_train_pipeline_packs_label_with_its_frame(tmp_path):
 def test_city_single_pair_and_unlabelled(tmp_path):
     root = make_city_tree(str(tmp_path), seqs=(0, ), unlabelled_seqs=(5, ),
                           flows=False)
-    ds = _ds(root, single_pair=True)
-    assert len(ds) == 1
-    for _ in range(10):
-        assert LAB in ds.get_data_info(0)['frame_ids']
+    for kw in (dict(single_pair=True), dict(pairs_per_snippet=1)):
+        ds = _ds(root, **kw)   # K = 1 caps M (default 5) at 1
+        assert len(ds) == 1
+        for _ in range(10):
+            assert LAB in ds.get_data_info(0)['frame_ids']
     ds = _ds(root, pairs_per_snippet=3, labelled_pairs=1,
              with_unlabelled=True)
     assert len(ds) == 2 * 3
@@ -277,7 +278,7 @@ def test_city_errors_name_the_file(tmp_path):
     with pytest.raises(ValueError, match=r'gtFine_labelTrainIds.*\[42\]'):
         ds[0]
     with pytest.raises(ValueError, match='labelled_pairs'):
-        _ds(root, pairs_per_snippet=2, labelled_pairs=3)
+        _ds(root, pairs_per_snippet=2, labelled_pairs=-1)
     with pytest.raises(FileNotFoundError, match='nowhere'):
         _ds(root, data_prefix=dict(img_path='nowhere'))
 
@@ -324,16 +325,24 @@ def test_city_real_cityscapes_frame(tmp_path):
     np.testing.assert_array_equal(lab.gt_sem_seg.data[0].numpy(), seg)
 
 
-def test_city_on_synthetic_world_when_available(tmp_path):
+@pytest.fixture(scope='module')
+def synthetic_world(tmp_path_factory):
+    """A tiny world of the generator (1 + 1 snippets of 6 frames, 64x32)."""
     try:
         from efc_mm.datasets.synthetic import generate_synthetic_world
     except ImportError:
         pytest.skip('efc_mm.datasets.synthetic has no generate_synthetic_world'
                     ' yet')
-    root = str(tmp_path / 'world')
+    root = str(tmp_path_factory.mktemp('synth') / 'world')
+    # workers=1: a fork pool inside pytest (torch loaded) can hang
     generate_synthetic_world(root, num_train_snippets=1, num_val_snippets=1,
                              height=32, width=64, frames_per_snippet=6,
                              labelled_frame=3, seed=0, workers=1)
+    return root
+
+
+def test_city_on_synthetic_world(synthetic_world):
+    root = synthetic_world
     ds = CityscapesSequencePairDataset(
         data_root=root, frames_per_snippet=6, labelled_index=3, max_gap=2,
         pipeline=PAIR_PIPELINE)
@@ -570,3 +579,118 @@ def test_kitti_unsupervised_train_pairs_exclude(tmp_path):
     s = ds[0]['data_samples']
     assert s.frame_gap == 1 and s.sequence == '000000'
     assert 'gt_flow_fw' not in s
+
+
+# ---------------------------------------------------------------- configs
+CFG_DIR = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))),
+                   'configs', '_base_', 'datasets')
+
+
+def _cfg(name):
+    from mmengine.config import Config
+    return Config.fromfile(osp.join(CFG_DIR, name))
+
+
+def _build(loader_cfg, **override):
+    cfg = loader_cfg['dataset'].to_dict()
+    cfg.update(override)
+    return DATASETS.build(cfg)
+
+
+def _check_registered(cfg):
+    from mmseg.registry import METRICS, TRANSFORMS
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader',
+                'pair_test_dataloader'):
+        if key in cfg:
+            assert DATASETS.get(cfg[key].dataset.type) is not None
+            for t in cfg[key].dataset.pipeline:
+                assert TRANSFORMS.get(t.type) is not None, t.type
+    for key in ('val_evaluator', 'test_evaluator', 'pair_test_evaluator'):
+        if key in cfg:
+            evs = cfg[key] if isinstance(cfg[key], list) else [cfg[key]]
+            for e in evs:
+                assert METRICS.get(e.type) is not None, e.type
+
+
+def test_config_cityscapes_sequence(tmp_path):
+    cfg = _cfg('cityscapes_sequence.py')
+    _check_registered(cfg)
+    tr = cfg.train_dataloader
+    assert tr.batch_size == 2 and tr.dataset.pairs_per_snippet == 10
+    assert tr.dataset.labelled_pairs == 5 and tr.dataset.max_gap == 5
+    assert cfg.val_dataloader.dataset.type == 'CityscapesDataset'
+    assert cfg.val_evaluator.type == 'IoUMetric'
+    crop = [t for t in tr.dataset.pipeline if t.type == 'PairRandomCrop']
+    assert tuple(crop[0].crop_size) == (713, 713)
+    root = make_city_tree(str(tmp_path), flows=False)
+    ds = _build(tr, data_root=root, frames_per_snippet=F,
+                labelled_index=LAB, max_gap=3)
+    assert len(ds) == 20
+    np.random.seed(0)
+    out = ds[0]
+    assert out['inputs'].shape[:2] == (2, 3)
+    assert max(out['inputs'].shape[2:]) <= 713
+
+
+def test_config_synthetic_world(synthetic_world):
+    cfg = _cfg('synthetic_world.py')
+    _check_registered(cfg)
+    names = [e.type for e in cfg.test_evaluator]
+    assert 'EFCFlowMetric' in names and 'TemporalConsistencyMetric' in names
+    kw = dict(data_root=synthetic_world, frames_per_snippet=6,
+              labelled_index=3)
+    ds = _build(cfg.train_dataloader, max_gap=2, **kw)
+    assert len(ds) == 10
+    np.random.seed(1)
+    assert ds[3]['inputs'].shape[:2] == (2, 3)
+    pair = _build(cfg.test_dataloader, **kw)
+    assert len(pair) == 5
+    s = pair[2]['data_samples']
+    assert s.labelled == (True, True) and 'gt_flow_fw' in s
+    val = _build(cfg.val_dataloader, data_root=synthetic_world)
+    assert len(val) == 1
+    assert val[0]['data_samples'].gt_sem_seg.data.shape[1:] == (32, 64)
+
+
+def test_config_camvid_video():
+    _need(CAMVID)
+    cfg = _cfg('camvid_video.py')
+    _check_registered(cfg)
+    tr = _build(cfg.train_dataloader, data_root=CAMVID)
+    assert len(tr) == 367 and len(tr.metainfo['classes']) == 11
+    np.random.seed(0)
+    out = tr[0]
+    assert out['inputs'].shape[:2] == (2, 3)
+    assert out['inputs'].shape[2] <= 360 and out['inputs'].shape[3] <= 480
+    val = _build(cfg.val_dataloader, data_root=CAMVID)
+    assert len(val) == 101
+    seg = val[0]['data_samples'].gt_sem_seg.data
+    assert set(torch.unique(seg).tolist()) <= set(range(11)) | {255}
+    pair = _build(cfg.pair_test_dataloader, data_root=CAMVID)
+    assert len(pair) == 100 and pair[0]['data_samples'].frame_gap == 2
+
+
+def test_config_kitti_flow(tmp_path):
+    src = osp.join(SAMPLES, 'kitti15_000000')
+    _need(src)
+    cfg = _cfg('kitti_flow.py')
+    _check_registered(cfg)
+    tr = tmp_path / 'data_scene_flow' / 'training'
+    mv = tmp_path / 'data_scene_flow_multiview' / 'testing' / 'image_2'
+    for d in (tr / 'image_2', tr / 'flow_occ', tr / 'flow_noc', mv):
+        os.makedirs(d)
+    for f in ('000000_10.png', '000000_11.png'):
+        os.symlink(osp.join(src, f), tr / 'image_2' / f)
+    for d in ('flow_occ', 'flow_noc'):
+        os.symlink(osp.join(src, 'flow_gt_000000_10.png'),
+                   tr / d / '000000_10.png')
+    for i in range(3):
+        os.symlink(osp.join(src, f'000000_{10 + i % 2}.png'),
+                   mv / f'000007_{i:02d}.png')
+    ev = _build(cfg.test_dataloader, data_root=str(tmp_path))
+    s = ev[0]['data_samples']
+    assert 'gt_flow_fw' in s and s.gt_occ_fw.data.sum() == 0
+    train = _build(cfg.train_dataloader, data_root=str(tmp_path))
+    assert len(train) == 2
+    np.random.seed(0)
+    assert train[0]['inputs'].shape == (2, 3, 320, 896)

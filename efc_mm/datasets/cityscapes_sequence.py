@@ -15,6 +15,7 @@ frames_per_snippet - 1]`` (Cityscapes: 30 frames, the 20th labelled, i.e.
 ``labelled_index=19``). Every frame of a labelled snippet must be on disk;
 a missing one is refused when the dataset is built, naming the file.
 """
+import logging
 import os
 import os.path as osp
 import re
@@ -23,6 +24,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
+from mmengine.logging import print_log
 from mmseg.datasets import BaseSegDataset, CityscapesDataset
 
 from ..registry import DATASETS
@@ -113,7 +115,8 @@ class CityscapesSequencePairDataset(PairDrawMixin, BaseSegDataset):
             mode) and ``unlabelled_img_path`` (e.g. another sequence
             directory, used with ``with_unlabelled``).
         pairs_per_snippet (int): K, paper 10.
-        labelled_pairs (int): M, paper 5.
+        labelled_pairs (int): M, paper 5; capped at K (so
+            ``pairs_per_snippet=1`` gives one labelled pair per snippet).
         max_gap (int): t is drawn from ``[1, max_gap]``, paper 5.
         with_unlabelled (bool): add unlabelled snippets: runs of sequence
             frames outside every labelled snippet (in ``img_path``, e.g.
@@ -158,12 +161,12 @@ class CityscapesSequencePairDataset(PairDrawMixin, BaseSegDataset):
                  **kwargs) -> None:
         if single_pair:
             pairs_per_snippet, labelled_pairs = 1, 1
-        if pairs_per_snippet < 1 or not 0 <= labelled_pairs <= \
-                pairs_per_snippet:
+        if pairs_per_snippet < 1 or labelled_pairs < 0:
             raise ValueError(
-                f'need pairs_per_snippet >= 1 and 0 <= labelled_pairs <= '
-                f'pairs_per_snippet, got {pairs_per_snippet}, '
-                f'{labelled_pairs}')
+                f'need pairs_per_snippet >= 1 and labelled_pairs >= 0, got '
+                f'{pairs_per_snippet}, {labelled_pairs}')
+        # M is capped at K: pairs_per_snippet=1 alone means TCC_single
+        labelled_pairs = min(labelled_pairs, pairs_per_snippet)
         if max_gap < 1 or max_gap >= frames_per_snippet:
             raise ValueError(f'max_gap must be in [1, frames_per_snippet - '
                              f'1], got {max_gap}')
@@ -256,10 +259,18 @@ class CityscapesSequencePairDataset(PairDrawMixin, BaseSegDataset):
                     start=start, end=end, labelled_frame=lab,
                     seg_path=osp.join(seg_root, rel)))
         if self.with_unlabelled:
+            n = len(snippets)
             snippets += self._runs(img_root, used)
             extra = self.data_prefix.get('unlabelled_img_path')
             if extra:
                 snippets += self._runs(extra, set())
+            if len(snippets) == n:
+                print_log(
+                    f'with_unlabelled=True but no unlabelled snippet was '
+                    f'found (every run of frames in {img_root} belongs to a '
+                    "labelled snippet; set data_prefix['unlabelled_img_path']"
+                    ' to a directory of extra sequences)', 'current',
+                    logging.WARNING)
         if not snippets:
             raise ValueError(
                 f'no snippets found: no labelled frames ({self.seg_map_suffix}'

@@ -1,0 +1,89 @@
+# efc_mm's synthetic world (efc_mm.datasets.synthetic, Cityscapes layout and
+# train ids, see docs/design.md): the same pair dataset as Cityscapes, small
+# crops for CPU / smoke runs. Generate it with
+#   python tools/dataset_converters/generate_synthetic_world.py data/efc_synthetic
+# val: single labelled frames, mIoU (mmseg's CityscapesDataset);
+# test: consecutive pairs (t = 1) of the val snippets with ground-truth flow,
+# occlusion and per-frame labels -> flow EPE / Fl, temporal consistency and
+# mIoU on every frame. To score single frames instead, set
+# test_dataloader = val_dataloader and test_evaluator = val_evaluator.
+dataset_type = 'CityscapesSequencePairDataset'
+data_root = 'data/efc_synthetic'
+crop_size = (192, 192)
+train_pipeline = [
+    dict(type='LoadPairFromFile'),
+    dict(type='LoadPairAnnotations'),
+    # scale relative to the image size (the world is 512x256 by default)
+    dict(type='PairRandomResize', scale=None, ratio_range=(0.75, 1.5),
+         keep_ratio=True),
+    dict(type='PairRandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
+    dict(type='PairRandomRotate', prob=0.5, degree=10),
+    dict(type='PairRandomFlip', prob=0.5),
+    dict(type='PairPhotoMetricDistortion'),
+    dict(type='PackPairInputs'),
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations'),
+    dict(type='PackSegInputs'),
+]
+pair_test_pipeline = [
+    dict(type='LoadPairFromFile'),
+    dict(type='LoadPairAnnotations'),
+    dict(type='PackPairInputs'),
+]
+train_dataloader = dict(
+    batch_size=2,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        data_prefix=dict(
+            img_path='leftImg8bit_sequence/train',
+            seg_map_path='gtFine/train'),
+        pairs_per_snippet=10,
+        labelled_pairs=5,
+        max_gap=5,
+        frames_per_snippet=30,
+        labelled_index=19,
+        pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=1,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type='CityscapesDataset',
+        data_root=data_root,
+        data_prefix=dict(
+            img_path='leftImg8bit/val', seg_map_path='gtFine/val'),
+        pipeline=test_pipeline))
+val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'])
+pair_test_dataloader = dict(
+    batch_size=1,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        mode='consecutive',
+        test_mode=True,
+        frames_per_snippet=30,
+        labelled_index=19,
+        data_prefix=dict(
+            img_path='leftImg8bit_sequence/val',
+            seg_map_path='gtFine/val',
+            seq_seg_map_path='gtFine_sequence/val',
+            flow_occ_path='flow_occ/val',
+            flow_noc_path='flow_noc/val'),
+        pipeline=pair_test_pipeline))
+pair_test_evaluator = [
+    dict(type='EFCFlowMetric', direction='fw'),
+    dict(type='TemporalConsistencyMetric', flow_source='auto'),
+    dict(type='PairIoUMetric', iou_metrics=['mIoU']),
+]
+test_dataloader = pair_test_dataloader
+test_evaluator = pair_test_evaluator

@@ -135,6 +135,19 @@ def test_city_train_pairs(tmp_path):
         ds.get_data_info(8)
 
 
+def test_city_draws_reproducible_under_a_seed(tmp_path):
+    root = make_city_tree(str(tmp_path), flows=False)
+
+    def draws(seed):
+        ds = _ds(root, pairs_per_snippet=4, labelled_pairs=2)
+        np.random.seed(seed)
+        return [ds.get_data_info(i)['frame_ids'] for i in range(8)
+                for _ in range(3)]
+
+    assert draws(0) == draws(0)
+    assert draws(0) != draws(1)
+
+
 def test_city_train_pipeline_packs_label_with_its_frame(tmp_path):
     root = make_city_tree(str(tmp_path), flows=False)
     ds = _ds(root, pairs_per_snippet=2, labelled_pairs=1,

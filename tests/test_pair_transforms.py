@@ -157,6 +157,14 @@ def test_rotation_90_maps_u_v_to_minus_v_u():
     assert r2['img'][0, w - 1].max() == 255
 
 
+def test_valid_mask_without_flow_is_resampled():
+    r = _pair_results(20, 30)
+    del r['gt_flow_bw']
+    out = PairResize(scale=0.5)(r)
+    assert out['gt_flow_valid_bw'].shape == (10, 15)
+    assert out['gt_occ_fw'].shape == (10, 15)
+
+
 def test_rotation_fills_labels_with_ignore_and_masks():
     r = _pair_results(40, 40)
     out = PairRandomRotate(prob=1.0, degree=(30, 30))(r)

@@ -91,8 +91,8 @@ def _resample_pair(results: dict, sample_fn, vector_fn=None,
         if k in results:
             results[k] = sample_fn(results[k].astype(np.float32), 'nearest',
                                    1).astype(np.float32)
-    for k in VALID_KEYS:
-        if k in results and k not in FLOW_VALID.values():
+    for fk, k in FLOW_VALID.items():   # a valid mask without its flow
+        if k in results and fk not in results:
             results[k] = sample_fn(results[k], 'nearest', 0)
     for fk, (flow, valid) in flows.items():
         results[fk] = flow

@@ -273,9 +273,10 @@ class CityscapesSequencePairDataset(PairDrawMixin, BaseSegDataset):
                     logging.WARNING)
         if not snippets:
             raise ValueError(
-                f'no snippets found: no labelled frames ({self.seg_map_suffix}'
-                f' under {seg_root}) and with_unlabelled={self.with_unlabelled}'
-                f' found no runs of frames under {img_root}')
+                f'no snippets found: no labelled frames '
+                f'({self.seg_map_suffix} under {seg_root}) and '
+                f'with_unlabelled={self.with_unlabelled} found no runs of '
+                f'frames under {img_root}')
         if self.mode == 'train':
             return snippets
         seq_seg_root = self.data_prefix.get('seq_seg_map_path')

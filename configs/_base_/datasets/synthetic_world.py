@@ -1,7 +1,8 @@
 # efc_mm's synthetic world (efc_mm.datasets.synthetic, Cityscapes layout and
 # train ids, see docs/design.md): the same pair dataset as Cityscapes, small
 # crops for CPU / smoke runs. Generate it with
-#   python tools/dataset_converters/generate_synthetic_world.py data/efc_synthetic
+#   python tools/dataset_converters/generate_synthetic_world.py \
+#       data/efc_synthetic
 # val: single labelled frames, mIoU (mmseg's CityscapesDataset);
 # test: consecutive pairs (t = 1) of the val snippets with ground-truth flow,
 # occlusion and per-frame labels -> flow EPE / Fl, temporal consistency and

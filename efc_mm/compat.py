@@ -81,13 +81,13 @@ def _row_chunks(out: Tensor, wpp: int, md_h: int, dp_h: int, sh: int,
     """Yield ``(b, ph, lo, hi, dy)``: batch item, vertical displacement index
     and a chunk ``[lo, hi)`` of valid output rows for it.
 
-    Rows are chunked so that one ``(R, W_out, Wpp)`` product stays below a
-    quarter of the output (or one row), which bounds the extra memory of
+    Rows are chunked so that one ``(R, W_out, Wpp)`` product stays below an
+    eighth of the output (or one row), which bounds the extra memory of
     small displacement windows (where a full-height product would exceed the
     output itself).
     """
     n, ph_n, _, out_h, out_w = out.shape
-    rows = max(1, min(out_h, (out.numel() // 4) // max(1, out_w * wpp)))
+    rows = max(1, min(out_h, (out.numel() // 8) // max(1, out_w * wpp)))
     for b in range(n):
         for ph in range(ph_n):
             dy = (ph - md_h) * dp_h
@@ -111,7 +111,8 @@ class _CorrelationK1(torch.autograd.Function):
     with ``as_strided`` and written straight into the preallocated output.
     Rows are processed in chunks (:func:`_row_chunks`) so that the extra
     memory beyond the output, one ``M`` chunk ``R x W_out x (W2 + 2 md_w
-    dp_w)`` and its padded copy, stays about half the output or less; never
+    dp_w)``, its padded copy and BLAS's packed operands, stays well below the
+    output (bench: peak 1.25-1.34x the output at the paper's scale); never
     ``C x D^2 x H x W`` and no displacement-padded copy of the inputs.
     Backward is the transpose: scatter the gradient into the band of a zero
     ``M`` and multiply back. Only ``x1`` and ``x2`` are saved for backward.
@@ -202,7 +203,7 @@ def correlation(input1: Tensor,
     saves only the inputs. Nothing of size ``C x D^2 x H x W`` is
     materialised and the inputs are not copied-and-padded by the
     displacement: peak memory is the output plus one row chunk of products
-    (at most about half the output, see ``bench/README.md``).
+    (see ``bench/README.md`` for measured peaks).
     ``kernel_size > 1`` computes the kernel-1 volume on the padded window of
     ``input1`` and box-sums it with a strided, dilated ``conv2d`` (larger
     intermediate, rare in practice). Double backward is

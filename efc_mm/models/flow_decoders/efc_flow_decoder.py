@@ -38,7 +38,7 @@ Our choices where the paper is silent (each is a constructor argument):
 * convolutions carry no normalisation (FlowNet style), activation
   LeakyReLU(0.1).
 """
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence
 
 import torch
 import torch.nn as nn

@@ -24,15 +24,14 @@ split per direction (so that a NaN names its direction).
 """
 import copy
 import warnings
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.config import ConfigDict
 from mmengine.structures import PixelData
 from mmseg.models.segmentors import EncoderDecoder
-from mmseg.models.utils import resize
+from mmseg.structures import SegDataSample
 from mmseg.utils import add_prefix
 from torch import Tensor
 
@@ -477,7 +476,6 @@ class EFCSegmentor(EncoderDecoder):
             data_samples = []
             for _ in range(b):
                 s = PairDataSample()
-                from mmseg.structures import SegDataSample
                 meta = dict(ori_shape=(h_pad, w_pad), img_shape=(h_pad, w_pad),
                             pad_shape=(h_pad, w_pad))
                 s.frame1 = SegDataSample(metainfo=meta)

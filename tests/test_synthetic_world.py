@@ -305,7 +305,14 @@ def test_determinism_same_seed_same_bytes(tmp_path):
     kw = dict(num_train_snippets=1, num_val_snippets=1, height=32, width=64,
               frames_per_snippet=3, labelled_frame=1, seed=5)
     a = generate_synthetic_world(str(tmp_path / 'a'), workers=1, **kw)
+    # a live OpenCV thread pool in the parent used to deadlock forked workers
+    prev = cv2.getNumThreads()
+    cv2.setNumThreads(2)
+    big = np.zeros((512, 512), np.float32)
+    cv2.remap(big, big, big, cv2.INTER_LINEAR)
     b = generate_synthetic_world(str(tmp_path / 'b'), workers=2, **kw)
+    assert cv2.getNumThreads() == 2  # restored
+    cv2.setNumThreads(prev)
     c = generate_synthetic_world(str(tmp_path / 'c'), workers=1,
                                  **dict(kw, seed=6))
 

@@ -14,10 +14,23 @@ import os.path as osp
 import sys
 import time
 
-sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
+_REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
+sys.path.insert(0, _REPO)
 
-from efc_mm.datasets.synthetic import (  # noqa: E402
-    ensure_synthetic_world, generate_synthetic_world)
+
+def _light_import():
+    """Import the generator without running ``efc_mm``'s package
+    ``__init__`` files (they import torch and mmseg, ~5-10 s; the world
+    needs only numpy and OpenCV). Only done when ``efc_mm`` is not imported
+    yet, i.e. when this file runs as a command."""
+    if 'efc_mm' not in sys.modules:
+        import types
+        for name in ('efc_mm', 'efc_mm.datasets', 'efc_mm.fileio'):
+            mod = types.ModuleType(name)
+            mod.__path__ = [osp.join(_REPO, *name.split('.'))]
+            sys.modules[name] = mod
+    from efc_mm.datasets import synthetic
+    return synthetic
 
 
 def parse_args(argv=None):
@@ -48,8 +61,9 @@ def main(argv=None):
                   snippets_per_city=args.snippets_per_city,
                   workers=args.workers)
     t0 = time.time()
-    fn = ensure_synthetic_world if args.if_missing else \
-        generate_synthetic_world
+    synthetic = _light_import()
+    fn = synthetic.ensure_synthetic_world if args.if_missing else \
+        synthetic.generate_synthetic_world
     root = fn(args.out_dir, **kwargs)
     n = sum(len(f) for _, _, f in os.walk(root))
     print(f'synthetic world: {root} ({n} files, {args.train} train + '

@@ -81,6 +81,74 @@ def _region(layer, Hm, cam):
     return y0, y1, x0, x1
 
 
+def _lod(h, x, y):
+    """Level of detail at pixels ``(x, y)`` for the pixel->texel homography
+    ``h``: log2 of the texels per pixel along the longer axis of the pixel's
+    footprint (from d(u,v)/dx and d(u,v)/dy), plus :data:`LOD_BIAS`,
+    clamped at 0."""
+    with np.errstate(invalid='ignore', over='ignore', divide='ignore'):
+        depth = 1.0 / (h[2, 0] * x + h[2, 1] * y + h[2, 2])
+        u = (h[0, 0] * x + h[0, 1] * y + h[0, 2]) * depth
+        v = (h[1, 0] * x + h[1, 1] * y + h[1, 2]) * depth
+        du_dx = (h[0, 0] - u * h[2, 0]) * depth
+        du_dy = (h[0, 1] - u * h[2, 1]) * depth
+        dv_dx = (h[1, 0] - v * h[2, 0]) * depth
+        dv_dy = (h[1, 1] - v * h[2, 1]) * depth
+        foot2 = np.maximum(du_dx * du_dx + dv_dx * dv_dx,
+                           du_dy * du_dy + dv_dy * dv_dy)
+        lod = 0.5 * np.log2(np.maximum(foot2, 1e-12)) + LOD_BIAS
+    lod = np.nan_to_num(np.asarray(lod, np.float32), nan=0.0, posinf=0.0,
+                        neginf=0.0)
+    return np.maximum(lod, 0)
+
+
+def _remap_level(mips, k, u, v):
+    sk = np.float32(1.0 / (1 << k))
+    return cv2.remap(mips[k], u * sk if k else u, v * sk if k else v,
+                     cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+def _sample_colour(layer, h, u, v, xs, ys, ok):
+    """Trilinear (mip-mapped) colour sample of ``layer`` at texel coords
+    ``(u, v)``, so minified textures do not alias. Layers with a uniform
+    footprint (billboards, far facade, sky) use one LOD per frame; the
+    ground and side facades a per-pixel LOD computed on a 4x coarser grid
+    (it is smooth), each pyramid level sampled only where it is used."""
+    mips = layer.mip_levels()
+    top = len(mips) - 1
+    rh, rw = u.shape
+    if layer.uniform_lod:
+        inside = np.argwhere(ok)
+        cy_, cx_ = inside[len(inside) // 2]
+        lod = min(float(_lod(h, xs[0, cx_], ys[cy_, 0])), top)
+        k0 = int(np.floor(lod))
+        frac = lod - k0
+        if frac < 0.02 or k0 >= top:
+            return _remap_level(mips, k0, u, v)
+        return cv2.addWeighted(_remap_level(mips, k0, u, v), 1 - frac,
+                               _remap_level(mips, k0 + 1, u, v), frac, 0)
+    step = 4
+    lod = _lod(h, xs[:, ::step], ys[::step])
+    if lod.max() == 0:
+        return _remap_level(mips, 0, u, v)
+    lod = cv2.resize(lod, (lod.shape[1] * step, lod.shape[0] * step),
+                     interpolation=cv2.INTER_LINEAR)[:rh, :rw]
+    np.copyto(lod, 0, where=~ok)
+    np.minimum(lod, top, out=lod)
+    acc = np.zeros((rh, rw, 3), np.float32)
+    for k in range(int(np.floor(lod.min())), int(np.ceil(lod.max())) + 1):
+        wk = 1.0 - np.abs(lod - k)
+        used = wk > 0
+        rows = np.flatnonzero(used.any(1))
+        if rows.size == 0:
+            continue
+        cols = np.flatnonzero(used[rows[0]:rows[-1] + 1].any(0))
+        sl = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
+        w_sub = np.maximum(wk[sl], 0)
+        acc[sl] += w_sub[..., None] * _remap_level(mips, k, u[sl], v[sl])
+    return cv2.convertScaleAbs(acc)
+
+
 def _rasterise(buf, i, layer, Hi, reg, xs_all, ys_all):
     """Draw one layer into ``buf`` inside box ``reg`` with a depth test."""
     y0, y1, x0, x1 = reg
@@ -102,36 +170,9 @@ def _rasterise(buf, i, layer, Hi, reg, xs_all, ys_all):
                     borderMode=cv2.BORDER_CONSTANT,
                     borderValue=int(TRANSPARENT))
     ok &= lab != TRANSPARENT
-    # level of detail: log2 of texels per pixel along the longer axis of
-    # the pixel's footprint (d(u,v)/dx and d(u,v)/dy of the homography),
-    # plus LOD_BIAS; trilinear filtering avoids texture aliasing
-    with np.errstate(invalid='ignore', over='ignore', divide='ignore'):
-        du_dx = (h[0, 0] - u * h[2, 0]) * depth
-        du_dy = (h[0, 1] - u * h[2, 1]) * depth
-        dv_dx = (h[1, 0] - v * h[2, 0]) * depth
-        dv_dy = (h[1, 1] - v * h[2, 1]) * depth
-        foot2 = np.maximum(du_dx * du_dx + dv_dx * dv_dx,
-                           du_dy * du_dy + dv_dy * dv_dy)
-        lod = 0.5 * np.log2(np.maximum(foot2, 1e-12)) + LOD_BIAS
-    np.maximum(lod, 0, out=lod)
-    np.copyto(lod, 0, where=~ok)
-    mips = layer.mip_levels()
-    top = len(mips) - 1
-    np.minimum(lod, top, out=lod)
-    k1 = int(np.ceil(lod.max()))
-    if k1 == 0:
-        col = cv2.remap(layer.texture, u, v, cv2.INTER_LINEAR,
-                        borderMode=cv2.BORDER_REPLICATE)
-    else:  # trilinear: blend the two pyramid levels around lod
-        acc = np.zeros(u.shape + (3,), np.float32)
-        for k in range(int(np.floor(lod[ok].min())), k1 + 1):
-            wk = 1.0 - np.abs(lod - k)
-            np.maximum(wk, 0, out=wk)
-            sk = 1.0 / (1 << k)
-            smp = cv2.remap(mips[k], u * sk, v * sk, cv2.INTER_LINEAR,
-                            borderMode=cv2.BORDER_REPLICATE)
-            acc += wk[..., None] * smp
-        col = cv2.convertScaleAbs(acc)
+    if not ok.any():
+        return
+    col = _sample_colour(layer, h, u, v, xs, ys, ok)
     np.copyto(zsub, depth, where=ok)
     np.copyto(buf.ids[y0:y1, x0:x1], np.int16(i), where=ok)
     np.copyto(buf.labels[y0:y1, x0:x1], lab, where=ok)

@@ -94,7 +94,8 @@ class Layer:
     bounding box of their projected corners and only while all corners are
     in front of the near plane. ``background`` layers (the sky) are
     farther than everything else and are drawn last, only where nothing
-    else is.
+    else is. ``uniform_lod`` layers (frontal planes) are texture-filtered with
+    one level of detail per frame, the others per pixel.
     """
     name: str
     texture: np.ndarray
@@ -106,6 +107,7 @@ class Layer:
     follow_camera: bool = False
     billboard: bool = True
     background: bool = False
+    uniform_lod: bool = True
     _mips: list = field(default=None, repr=False, compare=False)
 
     def mip_levels(self):
@@ -255,7 +257,8 @@ def sample_scene(rng, height, width, num_frames, camera=None, objects=True):
     layers.append(Layer('ground', _to_bgr_u8(rgb), lab,
                         origin=np.array([gx0, 0.0, gz0]),
                         axis_u=np.array([gres, 0, 0.0]),
-                        axis_v=np.array([0, 0, gres]), billboard=False))
+                        axis_v=np.array([0, 0, gres]), billboard=False,
+                        uniform_lod=False))
 
     # facades on both sides and at the far end of the street
     hmax = 28.0
@@ -267,7 +270,7 @@ def sample_scene(rng, height, width, num_frames, camera=None, objects=True):
                             origin=np.array([x, -hmax, fz0]),
                             axis_u=np.array([0, 0, fres]),
                             axis_v=np.array([0, fres, 0.0]),
-                            billboard=False))
+                            billboard=False, uniform_lod=False))
     half = (far_z - z_min) * (width / 2 / f_min + yaw_max) * 1.2 + 10
     bres = 0.15 / detail
     rgb, lab = make_facade(rng, 2 * half, hmax, bres, gap_prob=0.2)

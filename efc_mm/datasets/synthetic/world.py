@@ -173,6 +173,28 @@ def _worker_init():
     cv2.setNumThreads(1)
 
 
+def _run_pool(tasks, workers):
+    """Run :func:`_write_snippet` over ``tasks`` in ``workers`` processes.
+
+    With ``fork``, OpenCV's thread pool must not be alive at fork time (a
+    forked child that touches an inherited pool deadlocks), so the parent
+    drops to one OpenCV thread while the pool runs (the children inherit
+    that) and restores its setting afterwards. Elsewhere ``spawn`` is used.
+    """
+    if 'fork' in mp.get_all_start_methods():
+        ctx, init = mp.get_context('fork'), None
+    else:
+        ctx, init = mp.get_context('spawn'), _worker_init
+    prev = cv2.getNumThreads()
+    cv2.setNumThreads(1)
+    try:
+        with ctx.Pool(workers, initializer=init) as pool:
+            for _ in pool.imap_unordered(_write_snippet, tasks):
+                pass
+    finally:
+        cv2.setNumThreads(prev)
+
+
 def _is_our_world(path):
     try:
         with open(osp.join(path, 'meta.json')) as f:
@@ -247,11 +269,7 @@ def generate_synthetic_world(out_dir, num_train_snippets=24,
             for task in tasks:
                 _write_snippet(task)
         else:
-            methods = mp.get_all_start_methods()
-            ctx = mp.get_context('fork' if 'fork' in methods else None)
-            with ctx.Pool(workers, initializer=_worker_init) as pool:
-                for _ in pool.imap_unordered(_write_snippet, tasks):
-                    pass
+            _run_pool(tasks, workers)
         with open(osp.join(tmp, 'meta.json'), 'w') as f:
             json.dump(meta, f, indent=1, sort_keys=True)
         os.chmod(tmp, 0o755)

@@ -334,3 +334,14 @@ def test_image_demo(tiny_cfg, tmp_path):
     with pytest.raises(FileNotFoundError, match='zz.png'):
         demo.main([str(tmp_path / 'zz.png'), tiny_cfg, '--out',
                    str(tmp_path / 'x.png')])
+
+
+def test_pair_visualization_hook_keeps_mmengine_hook_methods():
+    """Regression: the ``after_val`` option must not shadow mmengine's
+    ``Hook.after_val`` method, which the runner calls after every val."""
+    from mmengine.hooks import Hook
+
+    from efc_mm.engine import PairVisualizationHook
+    hook = PairVisualizationHook(after_val=True)
+    assert callable(hook.after_val)
+    assert type(hook).after_val is Hook.after_val

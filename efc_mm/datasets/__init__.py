@@ -7,21 +7,20 @@
 * :class:`KITTIFlowPairDataset`: KITTI unsupervised training pairs and
   KITTI 2015 flow evaluation.
 * :mod:`.transforms`: pair loading, consistent pair geometry, packing.
-* :mod:`.synthetic`: the synthetic world generator (when present).
+* :mod:`.synthetic`: the synthetic world generator;
+  :class:`SyntheticWorldPairDataset` / :class:`SyntheticWorldDataset`
+  generate it on first use.
 """
-import importlib.util as _ilu
-
+from . import synthetic  # noqa: F401
 from . import transforms  # noqa: F401
 from .camvid_video import CamVidDataset, CamVidVideoDataset
 from .cityscapes_sequence import CityscapesSequencePairDataset
 from .kitti_flow import KITTIFlowPairDataset
+from .synthetic_world import (SyntheticWorldDataset,
+                              SyntheticWorldPairDataset)
 
 __all__ = [
     'CityscapesSequencePairDataset', 'CamVidVideoDataset', 'CamVidDataset',
-    'KITTIFlowPairDataset', 'transforms'
+    'KITTIFlowPairDataset', 'SyntheticWorldPairDataset',
+    'SyntheticWorldDataset', 'transforms', 'synthetic'
 ]
-
-# the world generator is written in parallel: import it once it exists
-if _ilu.find_spec(__name__ + '.synthetic') is not None:
-    from . import synthetic  # noqa: F401,E402
-    __all__.append('synthetic')

@@ -61,7 +61,7 @@ class PairVisualizationHook(Hook):
             raise ValueError('PairVisualizationHook needs interval >= 0 and '
                              f'num_pairs >= 1, got {interval}, {num_pairs}')
         self.interval = interval
-        self.after_val = after_val
+        self.draw_after_val = after_val
         self.num_pairs = num_pairs
         self.dataset = dataset
         self.out_dir = out_dir
@@ -82,7 +82,7 @@ class PairVisualizationHook(Hook):
             self.visualize(runner, runner.iter + 1)
 
     def after_val_epoch(self, runner, metrics=None) -> None:
-        if self.after_val:
+        if self.draw_after_val:
             self.visualize(runner)
 
     # ------------------------------------------------------------------

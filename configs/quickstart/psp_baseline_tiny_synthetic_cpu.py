@@ -1,0 +1,18 @@
+# The seg-only baseline of the quick start: the same tiny segmentor, same
+# world, schedule and evaluation, without the flow branch (Table 1
+# "baseline"): only the labelled frame of each snippet teaches it.
+#   python tools/train.py configs/quickstart/psp_baseline_tiny_synthetic_cpu.py
+# EPE / Fl need a flow branch and are absent; TC uses ground-truth flow.
+_base_ = ['./psp_efc_tiny_synthetic_cpu.py']
+model = dict(flow_decoder=None)
+# Every training pair contains the labelled frame (the other frame's label
+# is all-255 and ignored), so the baseline sees as many labelled frames per
+# iteration as it can, from pairs built exactly as for EFC.
+train_dataloader = dict(dataset=dict(pairs_per_snippet=1, labelled_pairs=1))
+eval_metrics = [
+    dict(type='PairIoUMetric', iou_metrics=['mIoU']),
+    dict(type='TemporalConsistencyMetric', flow_source='gt'),
+]
+val_evaluator = eval_metrics
+test_evaluator = eval_metrics
+custom_hooks = []

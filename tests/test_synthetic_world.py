@@ -345,6 +345,18 @@ def test_ensure_is_idempotent_and_regenerates_on_change(tmp_path):
     stamp = os.stat(meta).st_mtime_ns
     assert ensure_synthetic_world(root, **kw) == root
     assert os.stat(meta).st_mtime_ns == stamp  # untouched
+    # concurrent callers: one generates, the others wait and reuse it
+    import threading
+    other = str(tmp_path / 'w2')
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(
+        ensure_synthetic_world(other, **kw))) for _ in range(3)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert results == [other] * 3
+    assert sorted(os.listdir(tmp_path)) == ['.w.lock', '.w2.lock', 'w', 'w2']
     ensure_synthetic_world(root, **dict(kw, seed=1))
     assert json.load(open(meta))['seed'] == 1
     # without meta.json the folder is not recognisably ours: refused

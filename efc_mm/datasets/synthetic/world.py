@@ -20,7 +20,10 @@ a KITTI 16-bit PNG (:func:`efc_mm.fileio.flow_io.write_flow_kitti`); in
 is occluded in the target frame. Occlusion PNGs are uint8 {0, 255},
 255 = occluded. Images are 8-bit BGR PNGs as OpenCV writes them.
 Train cities are ``synth0 .. synth{k-1}``, val cities continue the numbering
-(no city is in both splits, as in Cityscapes).
+(no city is in both splits, as in Cityscapes). The ``k``-th snippet of a
+split (``split_idx`` 0 = train, 1 = val) is
+``render_snippet((seed, split_idx, k), height, width, frames)``, so any file
+can be reproduced in memory.
 """
 import json
 import multiprocessing as mp
@@ -305,10 +308,51 @@ def ensure_synthetic_world(out_dir, **kwargs):
     if unknown:
         raise TypeError(f'unknown arguments {sorted(unknown)}')
     expected = json.loads(json.dumps(world_meta(**gen_kwargs)))
-    try:
-        with open(osp.join(out_dir, 'meta.json')) as f:
-            if json.load(f) == expected:
-                return out_dir
-    except (OSError, ValueError):
-        pass
-    return generate_synthetic_world(out_dir, workers=workers, **gen_kwargs)
+
+    def up_to_date():
+        try:
+            with open(osp.join(out_dir, 'meta.json')) as f:
+                return json.load(f) == expected
+        except (OSError, ValueError):
+            return False
+
+    if up_to_date():
+        return out_dir
+    # several processes (e.g. distributed ranks) may call this at once: one
+    # generates, the others wait on the lock and then find it up to date
+    parent = osp.dirname(out_dir)
+    os.makedirs(parent, exist_ok=True)
+    with _file_lock(osp.join(parent, f'.{osp.basename(out_dir)}.lock')):
+        if up_to_date():
+            return out_dir
+        return generate_synthetic_world(out_dir, workers=workers,
+                                        **gen_kwargs)
+
+
+class _file_lock:
+    """Exclusive advisory lock on ``path`` (``fcntl.flock``; a no-op where
+    fcntl does not exist)."""
+
+    def __init__(self, path):
+        self.path, self.fd = path, None
+
+    def __enter__(self):
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover (Windows)
+            return self
+        try:
+            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as e:
+            raise PermissionError(
+                f'synthetic world: cannot create lock file {self.path}: '
+                f'{e}') from e
+        fcntl.flock(self.fd, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc):
+        if self.fd is not None:
+            import fcntl
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+            os.close(self.fd)
+            self.fd = None

@@ -289,7 +289,7 @@ def test_objects_move_and_camera_moves(snippets):
     for out in snippets:
         # background layers are moved by the camera
         assert np.abs(out['flow_fw']).max() > 1.0
-        lab, flow = out['labels'][0], out['flow_fw'][0]
+        lab = out['labels'][0]
         for c in (11, 12, 13, 18):
             if (lab == c).sum() > 5:
                 moving = True

@@ -7,7 +7,9 @@ _base_ = [
 ]
 default_scope = 'mmseg'
 custom_imports = dict(imports=['efc_mm'], allow_failed_imports=False)
-crop_size = (480, 640)  # (h, w); CamVid frames are 720 x 960
+# (h, w): the SegNet release of CamVid (the one efc_mm reads) is 480 x 360;
+# for the original 960 x 720 frames use a larger crop.
+crop_size = (360, 480)
 data_preprocessor = dict(size=crop_size)
 model = dict(
     data_preprocessor=data_preprocessor,

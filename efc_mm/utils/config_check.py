@@ -78,6 +78,8 @@ def check_config_types(cfg: Config, filename: str = '<config>') -> None:
         for path, type_name in _iter_types(cfg._cfg_dict.to_dict(), ''):
             if path.endswith('.type'):
                 path = path[:-len('.type')]
+            if 'init_cfg' in path.split('.'):
+                continue  # weight initialisers: WEIGHT_INITIALIZERS
             registry, reg_name = _registry_for(path)
             if registry is None:
                 continue

@@ -209,6 +209,14 @@ def test_city_single_pair_and_unlabelled(tmp_path):
     assert len(ds_no) == 2
 
 
+def test_city_with_unlabelled_but_none_found_is_an_error(tmp_path):
+    """+UD that would add nothing must not silently train like the row
+    without unlabelled data."""
+    root = make_city_tree(str(tmp_path), seqs=(0, ), flows=False)
+    with pytest.raises(ValueError, match='no unlabelled snippet'):
+        _ds(root, pairs_per_snippet=2, with_unlabelled=True)
+
+
 def test_city_consecutive_mode_loads_flow_occ_and_labels(tmp_path):
     root = make_city_tree(str(tmp_path))
     prefix = dict(img_path='leftImg8bit_sequence/train',

@@ -7,7 +7,8 @@ _base_ = ['../psp_efc_cityscapes.py']
 model = dict(
     train_cfg=dict(
         freeze_flow=True,
-        flow_checkpoint='work_dirs/t2_ul/iter_80000.pth',
+        # the last checkpoint of t2_ul.py (120k schedule; save_last keeps it)
+        flow_checkpoint='work_dirs/t2_ul/iter_120000.pth',
         with_flow_loss=False,
         with_occlusion=False,
         with_seg_occ_error=False,

@@ -202,6 +202,9 @@ def export_config(cfg: Config) -> Tuple[Config, Dict[str, str]]:
     for key, value in src.items():
         if key in handled:
             continue
+        if value is None:
+            out[key] = None  # e.g. load_from = None: nothing to prune
+            continue
         kept = _prune(value, key)
         if kept is None:
             notes[key] = 'dropped: uses modules that are not stock mmseg'

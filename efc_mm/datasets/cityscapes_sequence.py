@@ -265,12 +265,14 @@ class CityscapesSequencePairDataset(PairDrawMixin, BaseSegDataset):
             if extra:
                 snippets += self._runs(extra, set())
             if len(snippets) == n:
-                print_log(
+                # an unlabelled-data run that silently adds nothing would
+                # train exactly like the row without it: refuse
+                raise ValueError(
                     f'with_unlabelled=True but no unlabelled snippet was '
                     f'found (every run of frames in {img_root} belongs to a '
                     "labelled snippet; set data_prefix['unlabelled_img_path']"
-                    ' to a directory of extra sequences)', 'current',
-                    logging.WARNING)
+                    ' to a directory of extra sequences, e.g. '
+                    "'leftImg8bit_sequence/test' for Cityscapes)")
         if not snippets:
             raise ValueError(
                 f'no snippets found: no labelled frames '

@@ -40,7 +40,9 @@ from ..registry import DATASETS
 from .cityscapes_sequence import scan_files
 
 MULTIVIEW_FRAME_REGEX = r'^(?P<scene>.+)_(?P<idx>\d+)\.png$'
-RAW_FRAME_REGEX = r'^(?P<scene>.+)/image_0[23]/data/(?P<idx>\d+)\.png$'
+# the camera folder is part of the scene id, so image_02 and image_03 frames
+# of a drive are two sequences (never paired with each other)
+RAW_FRAME_REGEX = r'^(?P<scene>.+/image_0[23])/data/(?P<idx>\d+)\.png$'
 
 
 @DATASETS.register_module()

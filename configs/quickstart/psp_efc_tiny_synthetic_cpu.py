@@ -29,7 +29,11 @@ model = dict(
     flow_decoder=dict(
         in_channels=(16, 16, 32, 64), in_index=(0, 1, 2, 3),
         in_strides=(2, 4, 8, 8), corr_channels=32, max_displacement=4,
-        dilation_patch=2, redir_channels=16, fuse_channels=64,
+        # every feature pixel (8 px) of the cost volume, +-32 px: motion in
+        # this 128x256 world is mostly < 8 px per frame, which the paper's
+        # dilation_patch=2 (samples 16 px apart) cannot resolve (measured:
+        # flow-only 300 iterations, EPE 3.14 -> 2.52 px with 1 instead of 2)
+        dilation_patch=1, redir_channels=16, fuse_channels=64,
         contract_channels=(64, 64), skip_channels=16,
         deconv_channels=(64, 32, 16), min_stride=4, occ_mid_channels=16))
 train_pipeline = [

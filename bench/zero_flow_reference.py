@@ -13,7 +13,7 @@ import sys
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
 
 import torch  # noqa: E402
-from mmengine.config import Config  # noqa: E402
+from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.registry import init_default_scope  # noqa: E402
 from mmengine.structures import PixelData  # noqa: E402
 
@@ -24,8 +24,12 @@ from efc_mm.registry import DATASETS, METRICS  # noqa: E402
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('config')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config settings (xxx=yyy)')
     args = parser.parse_args(argv)
     cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
     init_default_scope('mmseg')
     dataset = DATASETS.build(cfg.test_dataloader.dataset)
     metric = METRICS.build(dict(type='EFCFlowMetric', direction='fw'))

@@ -23,9 +23,13 @@ def test_mmseg_and_mmflow_models_import_on_mmcv_lite():
 
 def test_mmflow_corr_block_runs_on_standin():
     """mmflow's own CorrBlock builds our Correlation and runs it."""
+    from mmengine.registry import DefaultScope, init_default_scope
     from mmflow.models.utils.correlation_block import CorrBlock
-    block = CorrBlock(corr_cfg=dict(type='Correlation', max_displacement=2),
-                      scaled=True)
+    init_default_scope('mmseg')  # as other tests leave it; mmflow runs in
+    with DefaultScope.overwrite_default_scope('mmflow'):  # its own scope
+        block = CorrBlock(
+            corr_cfg=dict(type='Correlation', max_displacement=2),
+            scaled=True)
     f1, f2 = torch.randn(2, 1, 4, 6, 7).unbind(0)
     out = block(f1, f2)
     assert out.shape == (1, 25, 6, 7)

@@ -658,8 +658,10 @@ def test_config_synthetic_world(synthetic_world):
     _check_registered(cfg)
     names = [e.type for e in cfg.test_evaluator]
     assert 'EFCFlowMetric' in names and 'TemporalConsistencyMetric' in names
+    assert cfg.train_dataloader.dataset.world['height'] == 256
+    # world=None: use the fixture world as it is (no regeneration)
     kw = dict(data_root=synthetic_world, frames_per_snippet=6,
-              labelled_index=3)
+              labelled_index=3, world=None)
     ds = _build(cfg.train_dataloader, max_gap=2, **kw)
     assert len(ds) == 10
     np.random.seed(1)
@@ -668,7 +670,7 @@ def test_config_synthetic_world(synthetic_world):
     assert len(pair) == 5
     s = pair[2]['data_samples']
     assert s.labelled == (True, True) and 'gt_flow_fw' in s
-    val = _build(cfg.val_dataloader, data_root=synthetic_world)
+    val = _build(cfg.val_dataloader, data_root=synthetic_world, world=None)
     assert len(val) == 1
     assert val[0]['data_samples'].gt_sem_seg.data.shape[1:] == (32, 64)
 

@@ -3,13 +3,20 @@
 # crops for CPU / smoke runs. Generate it with
 #   python tools/dataset_converters/generate_synthetic_world.py \
 #       data/efc_synthetic
-# val: single labelled frames, mIoU (mmseg's CityscapesDataset);
+# (or let the datasets below do it on first use).
+# val: single labelled frames, mIoU (mmseg's CityscapesDataset, through
+# SyntheticWorldDataset);
 # test: consecutive pairs (t = 1) of the val snippets with ground-truth flow,
 # occlusion and per-frame labels -> flow EPE / Fl, temporal consistency and
 # mIoU on every frame. To score single frames instead, set
 # test_dataloader = val_dataloader and test_evaluator = val_evaluator.
-dataset_type = 'CityscapesSequencePairDataset'
+# The datasets generate the world under data_root on first use (rank 0;
+# skipped when a world with exactly these settings is already there).
+# world=None: use an existing world as it is.
+dataset_type = 'SyntheticWorldPairDataset'
 data_root = 'data/efc_synthetic'
+world = dict(num_train_snippets=24, num_val_snippets=6, height=256,
+             width=512, seed=0)
 crop_size = (192, 192)
 train_pipeline = [
     dict(type='LoadPairFromFile'),
@@ -40,6 +47,7 @@ train_dataloader = dict(
     sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(
         type=dataset_type,
+        world=world,
         data_root=data_root,
         data_prefix=dict(
             img_path='leftImg8bit_sequence/train',
@@ -56,7 +64,8 @@ val_dataloader = dict(
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
-        type='CityscapesDataset',
+        type='SyntheticWorldDataset',
+        world=world,
         data_root=data_root,
         data_prefix=dict(
             img_path='leftImg8bit/val', seg_map_path='gtFine/val'),
@@ -69,6 +78,7 @@ pair_test_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
         type=dataset_type,
+        world=world,
         data_root=data_root,
         mode='consecutive',
         test_mode=True,

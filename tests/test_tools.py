@@ -98,11 +98,20 @@ def test_unknown_head_fails_with_file_and_field(tmp_path, tiny_data):
 @pytest.mark.skipif(shutil.which('bash') is None, reason='needs bash')
 def test_dist_train_two_cpu_processes(tmp_path, tiny_data):
     """Two real processes (gloo) train two iterations and split the val set."""
-    wd = str(tmp_path / 'wd')
-    env_port = str(random.randint(20000, 29999))
-    rc, log = _run(['env', f'PORT={env_port}', f'PYTHON={sys.executable}',
-                    'bash', 'tools/dist_train.sh', TINY_CFG, '2',
-                    '--work-dir', wd, *_data_opts(tiny_data)], timeout=400)
+    # One retry, only for an abort of a process during gloo start-up
+    # (seen once in ~20 runs on a loaded 2-core machine: 'terminate called
+    # without an active exception', exit -6, not reproducible); any other
+    # failure, or the same abort twice, fails the test.
+    for attempt in range(2):
+        wd = str(tmp_path / f'wd{attempt}')
+        env_port = str(random.randint(20000, 29999))
+        rc, log = _run(['env', f'PORT={env_port}', f'PYTHON={sys.executable}',
+                        'bash', 'tools/dist_train.sh', TINY_CFG, '2',
+                        '--work-dir', wd, *_data_opts(tiny_data)],
+                       timeout=400)
+        aborted = 'exitcode  : -6' in log or 'exitcode: -6' in log
+        if rc == 0 or not aborted:
+            break
     assert rc == 0, log[-4000:]
     assert 'Distributed training: True' in log
     assert 'Iter(train) [2/2]' in log

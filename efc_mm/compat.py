@@ -148,8 +148,8 @@ class _CorrelationK1(torch.autograd.Function):
         md_h, md_w, dp_h, dp_w, sh, sw = ctx.args
         n, c, h1, w1 = x1.shape
         h2, w2 = x2.shape[-2:]
-        ph_n, pw_n = 2 * md_h + 1, 2 * md_w + 1
-        out_h, out_w = (h1 - 1) // sh + 1, (w1 - 1) // sw + 1
+        pw_n = 2 * md_w + 1
+        out_w = (w1 - 1) // sw + 1
         pad_l = md_w * dp_w
         pad_r = max(0, (out_w - 1) * sw + 2 * pad_l + 1 - w2 - pad_l)
         need1, need2 = ctx.needs_input_grad[:2]

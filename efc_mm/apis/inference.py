@@ -16,7 +16,7 @@ from mmengine.dataset import Compose
 from mmengine.registry import init_default_scope
 
 from ..structures import PairDataSample
-from .video_io import FrameSource, read_image
+from .video_io import FrameSource
 
 __all__ = ['init_model', 'inference_segmentor', 'inference_pair',
            'inference_video', 'pair_sample_to_numpy', 'single_frame_test_pipeline',

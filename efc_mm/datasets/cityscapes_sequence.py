@@ -15,16 +15,14 @@ frames_per_snippet - 1]`` (Cityscapes: 30 frames, the 20th labelled, i.e.
 ``labelled_index=19``). Every frame of a labelled snippet must be on disk;
 a missing one is refused when the dataset is built, naming the file.
 """
-import logging
 import os
 import os.path as osp
 import re
 from collections import defaultdict
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 import torch
-from mmengine.logging import print_log
 from mmseg.datasets import BaseSegDataset, CityscapesDataset
 
 from ..registry import DATASETS

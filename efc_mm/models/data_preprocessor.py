@@ -1,6 +1,5 @@
 """Data preprocessor for batches of frame pairs (and plain single frames)."""
-from numbers import Number
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict
 
 import torch
 import torch.nn.functional as F

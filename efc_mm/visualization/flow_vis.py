@@ -9,7 +9,7 @@ cyan-blue 11, blue-magenta 13, magenta-red 6), saturation = magnitude
 +y (down) yellow-orange, -x cyan-blue, -y (up) blue-violet. Vectors longer
 than ``max_flow`` keep their hue and are darkened by 0.75.
 """
-from typing import Optional, Union
+from typing import Optional
 
 import numpy as np
 

@@ -2,7 +2,7 @@
 import copy
 import os
 import os.path as osp
-from typing import List, Optional, Union
+from typing import List, Optional
 
 import cv2
 import numpy as np

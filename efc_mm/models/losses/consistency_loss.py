@@ -3,16 +3,16 @@ from __future__ import annotations
 
 from typing import Optional
 
-from torch import Tensor, nn
+from torch import Tensor
 
 from efc_mm.registry import MODELS
-from .utils import check_map, check_same, valid_mean
+from .utils import BaseEFCLoss, check_map, check_same, valid_mean
 
 __all__ = ['FeatureConsistencyLoss']
 
 
 @MODELS.register_module()
-class FeatureConsistencyLoss(nn.Module):
+class FeatureConsistencyLoss(BaseEFCLoss):
     r"""Temporal consistency of shared-encoder features (EFC eq. 2).
 
     .. math::
@@ -37,16 +37,7 @@ class FeatureConsistencyLoss(nn.Module):
 
     def __init__(self, loss_weight: float = 10.0,
                  loss_name: str = 'loss_cons') -> None:
-        super().__init__()
-        if not loss_name.startswith('loss_'):
-            raise ValueError(f"loss_name must start with 'loss_': {loss_name}")
-        self.loss_weight = loss_weight
-        self._loss_name = loss_name
-
-    @property
-    def loss_name(self) -> str:
-        """Key of this loss in the loss dict (starts with ``loss_``)."""
-        return self._loss_name
+        super().__init__(loss_weight=loss_weight, loss_name=loss_name)
 
     def forward(self,
                 feat: Tensor,

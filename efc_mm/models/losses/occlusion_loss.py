@@ -4,16 +4,16 @@ from __future__ import annotations
 from typing import Optional
 
 import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import Tensor
 
 from efc_mm.registry import MODELS
-from .utils import check_map, check_same, valid_mean
+from .utils import BaseEFCLoss, check_map, check_same, valid_mean
 
 __all__ = ['OcclusionLoss']
 
 
 @MODELS.register_module()
-class OcclusionLoss(nn.Module):
+class OcclusionLoss(BaseEFCLoss):
     r"""Occlusion loss of EFC (eq. 4).
 
     .. math::
@@ -36,17 +36,8 @@ class OcclusionLoss(nn.Module):
 
     def __init__(self, alpha: float = 0.2, loss_weight: float = 0.4,
                  loss_name: str = 'loss_occ') -> None:
-        super().__init__()
-        if not loss_name.startswith('loss_'):
-            raise ValueError(f"loss_name must start with 'loss_': {loss_name}")
+        super().__init__(loss_weight=loss_weight, loss_name=loss_name)
         self.alpha = alpha
-        self.loss_weight = loss_weight
-        self._loss_name = loss_name
-
-    @property
-    def loss_name(self) -> str:
-        """Key of this loss in the loss dict (starts with ``loss_``)."""
-        return self._loss_name
 
     def forward(self,
                 occ_est: Tensor,

@@ -4,11 +4,11 @@ from __future__ import annotations
 from typing import Optional
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from efc_mm.ops import ssim
 from efc_mm.registry import MODELS
-from .utils import check_map, check_same, valid_mean
+from .utils import BaseEFCLoss, check_map, check_same, valid_mean
 
 __all__ = ['PhotometricLoss', 'seg_occlusion_error']
 
@@ -52,7 +52,7 @@ def seg_occlusion_error(seg_logits: Tensor, seg_logits_warped: Tensor,
 
 
 @MODELS.register_module()
-class PhotometricLoss(nn.Module):
+class PhotometricLoss(BaseEFCLoss):
     r"""Occlusion-aware photometric loss of EFC (eq. 5-6).
 
     .. math::
@@ -85,19 +85,10 @@ class PhotometricLoss(nn.Module):
 
     def __init__(self, beta: float = 0.85, loss_weight: float = 1.0,
                  loss_name: str = 'loss_pm') -> None:
-        super().__init__()
+        super().__init__(loss_weight=loss_weight, loss_name=loss_name)
         if not 0.0 <= beta <= 1.0:
             raise ValueError(f'beta must be in [0, 1], got {beta}')
-        if not loss_name.startswith('loss_'):
-            raise ValueError(f"loss_name must start with 'loss_': {loss_name}")
         self.beta = beta
-        self.loss_weight = loss_weight
-        self._loss_name = loss_name
-
-    @property
-    def loss_name(self) -> str:
-        """Key of this loss in the loss dict (starts with ``loss_``)."""
-        return self._loss_name
 
     def photometric_error(self, img: Tensor, img_warped: Tensor) -> Tensor:
         """``G(I, I')`` of eq. 6, ``(N, 1, H, W)``."""

@@ -1,17 +1,17 @@
 """Edge-aware flow smoothness loss, EFC eq. 7."""
 from __future__ import annotations
 
-from torch import Tensor, nn
+from torch import Tensor
 
 from efc_mm.ops import check_flow
 from efc_mm.registry import MODELS
-from .utils import check_map
+from .utils import BaseEFCLoss, check_map
 
 __all__ = ['SmoothnessLoss']
 
 
 @MODELS.register_module()
-class SmoothnessLoss(nn.Module):
+class SmoothnessLoss(BaseEFCLoss):
     r"""Edge-aware first-order smoothness of the flow (EFC eq. 7).
 
     .. math::
@@ -36,19 +36,10 @@ class SmoothnessLoss(nn.Module):
 
     def __init__(self, loss_weight: float = 0.5, loss_name: str = 'loss_sm',
                  edge_constant: float = 10.0) -> None:
-        super().__init__()
-        if not loss_name.startswith('loss_'):
-            raise ValueError(f"loss_name must start with 'loss_': {loss_name}")
+        super().__init__(loss_weight=loss_weight, loss_name=loss_name)
         if edge_constant < 0:
             raise ValueError(f'edge_constant must be >= 0: {edge_constant}')
-        self.loss_weight = loss_weight
         self.edge_constant = edge_constant
-        self._loss_name = loss_name
-
-    @property
-    def loss_name(self) -> str:
-        """Key of this loss in the loss dict (starts with ``loss_``)."""
-        return self._loss_name
 
     def forward(self, flow: Tensor, img: Tensor) -> Tensor:
         """Weighted loss (scalar).

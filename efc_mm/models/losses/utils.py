@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Optional, Sequence
 
-from torch import Tensor
+from torch import Tensor, nn
 
 
 def check_map(t: Tensor, name: str, ref: Tensor,
@@ -45,3 +45,21 @@ def valid_mean(value: Tensor, valid: Optional[Tensor] = None) -> Tensor:
         return value.mean()
     valid = valid.detach().to(value.dtype)
     return (value * valid).sum() / valid.sum().clamp(min=1e-6)
+
+
+class BaseEFCLoss(nn.Module):
+    """What every EFC loss module shares: ``loss_weight`` and a
+    ``loss_name`` (the key in the loss dict, which mmengine logs and sums
+    only if it starts with ``loss_``)."""
+
+    def __init__(self, loss_weight: float, loss_name: str) -> None:
+        super().__init__()
+        if not loss_name.startswith('loss_'):
+            raise ValueError(f"loss_name must start with 'loss_': {loss_name}")
+        self.loss_weight = loss_weight
+        self._loss_name = loss_name
+
+    @property
+    def loss_name(self) -> str:
+        """Key of this loss in the loss dict (starts with ``loss_``)."""
+        return self._loss_name

@@ -235,7 +235,7 @@ def test_city_consecutive_mode_loads_flow_occ_and_labels(tmp_path):
     assert (s.frame2.gt_sem_seg.data[0, 0] == (f1 + 1) % 19).all()
     assert torch.allclose(s.gt_flow_fw.data[0], torch.ones(H, W))
     assert torch.allclose(s.gt_flow_bw.data[0], -torch.ones(H, W))
-    assert (s.gt_flow_valid_fw.data == 1).all()
+    assert (s.gt_valid_fw.data == 1).all()
     assert (s.gt_occ_fw.data[0, :, -1] == 1).all()
     assert s.gt_occ_fw.data[0, :, :-1].sum() == 0
     assert (s.gt_occ_bw.data[0, :, 0] == 1).all()
@@ -550,13 +550,13 @@ def test_kitti_eval_pair(tmp_path):
     assert out['inputs'].shape == (2, 3, 375, 1242)
     np.testing.assert_allclose(s.gt_flow_fw.data.permute(1, 2, 0).numpy(),
                                flow)
-    np.testing.assert_array_equal(s.gt_flow_valid_fw.data[0].numpy(), valid)
+    np.testing.assert_array_equal(s.gt_valid_fw.data[0].numpy(), valid)
     occ = s.gt_occ_fw.data[0].numpy()
     np.testing.assert_array_equal(occ, (valid > 0) & (noc_valid == 0))
     assert occ.sum() > 0
     # noc mask of the contract = flow_noc's valid
     np.testing.assert_array_equal(
-        s.gt_flow_valid_fw.data[0].numpy() * (1 - occ), noc_valid)
+        s.gt_valid_fw.data[0].numpy() * (1 - occ), noc_valid)
     assert s.labelled == (False, False)
     assert (s.frame1.gt_sem_seg.data == 255).all()
     assert 'gt_flow_bw' not in s

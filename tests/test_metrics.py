@@ -74,7 +74,7 @@ def make_pair(pred_flow=None, gt_flow=None, valid=None, occ=None,
     if gt_flow is not None:
         s.gt_flow_fw = flow(gt_flow)
     if valid is not None:
-        s.gt_flow_valid_fw = mask(valid)
+        s.gt_valid_fw = mask(valid)
     if occ is not None:
         s.gt_occ_fw = mask(occ)
     if pred_occ is not None:
@@ -229,8 +229,8 @@ def test_flow_agrees_with_mmflow():
     dicts = []
     for s in samples:
         d = s.to_dict()
-        if 'gt_flow_valid_fw' in d:  # mmflow's name for the valid mask
-            d['gt_valid_fw'] = d['gt_flow_valid_fw']
+        if 'gt_valid_fw' in d:  # mmflow's name for the valid mask
+            d['gt_valid_fw'] = d['gt_valid_fw']
         dicts.append(d)
 
     def mmflow_eval(metric, batch):

@@ -69,8 +69,8 @@ def _pair_results(h=40, w=60, seed=0, flow=None, sparse=False):
     return dict(img=img, img2=img2, gt_seg_map=seg,
                 gt_seg_map2=np.full((h, w), 255, np.uint8),
                 seg_fields=['gt_seg_map', 'gt_seg_map2'],
-                gt_flow_fw=flow.copy(), gt_flow_valid_fw=valid,
-                gt_flow_bw=-flow.copy(), gt_flow_valid_bw=valid.copy(),
+                gt_flow_fw=flow.copy(), gt_valid_fw=valid,
+                gt_flow_bw=-flow.copy(), gt_valid_bw=valid.copy(),
                 gt_occ_fw=np.zeros((h, w), np.float32),
                 img_shape=(h, w), ori_shape=(h, w), img_path='a.png',
                 img2_path='b.png', frame_gap=1, labelled=(True, False),
@@ -107,7 +107,7 @@ def test_resize_scale_two_doubles_vectors():
     assert out['scale_factor'] == (2.0, 2.0)
     np.testing.assert_allclose(out['gt_flow_fw'][..., 0], 3.0, atol=1e-5)
     np.testing.assert_allclose(out['gt_flow_fw'][..., 1], -4.0, atol=1e-5)
-    assert out['gt_flow_valid_fw'].min() == 1
+    assert out['gt_valid_fw'].min() == 1
     # labels stay labels (nearest)
     assert set(np.unique(out['gt_seg_map'])) <= set(range(19))
 
@@ -126,11 +126,11 @@ def test_resize_keep_ratio_and_anisotropic_scale():
 
 def test_sparse_flow_never_blends_with_holes():
     r = _pair_results(30, 40, sparse=True, seed=3)
-    vals = set(np.round(r['gt_flow_fw'][r['gt_flow_valid_fw'] > 0]
+    vals = set(np.round(r['gt_flow_fw'][r['gt_valid_fw'] > 0]
                         .reshape(-1, 2), 4).view([('', np.float32)] * 2)
                .ravel().tolist())
     out = PairResize(scale=1.7)(r)
-    v = out['gt_flow_valid_fw'] > 0
+    v = out['gt_valid_fw'] > 0
     assert 0 < v.mean() < 0.5
     new = out['gt_flow_fw'][v] / np.float32(1.7)
     for u_v in np.round(new, 4)[:50]:
@@ -144,7 +144,7 @@ def test_rotation_90_maps_u_v_to_minus_v_u():
     flow[..., 0], flow[..., 1] = 2.0, 0.5
     r = _pair_results(h, w, flow=flow)
     rotate_pair(r, 90)
-    inner = r['gt_flow_valid_fw'] > 0
+    inner = r['gt_valid_fw'] > 0
     assert inner.mean() > 0.9
     np.testing.assert_allclose(r['gt_flow_fw'][inner][:, 0], -0.5, atol=1e-4)
     np.testing.assert_allclose(r['gt_flow_fw'][inner][:, 1], 2.0, atol=1e-4)
@@ -161,7 +161,7 @@ def test_valid_mask_without_flow_is_resampled():
     r = _pair_results(20, 30)
     del r['gt_flow_bw']
     out = PairResize(scale=0.5)(r)
-    assert out['gt_flow_valid_bw'].shape == (10, 15)
+    assert out['gt_valid_bw'].shape == (10, 15)
     assert out['gt_occ_fw'].shape == (10, 15)
 
 
@@ -171,7 +171,7 @@ def test_rotation_fills_labels_with_ignore_and_masks():
     assert out['rotate_angle'] == 30
     corner = (slice(0, 3), slice(0, 3))
     assert (out['gt_seg_map'][corner] == 255).all()
-    assert (out['gt_flow_valid_fw'][corner] == 0).all()
+    assert (out['gt_valid_fw'][corner] == 0).all()
     assert (out['gt_occ_fw'][corner] == 1).all()
     assert (out['img'][corner] == 0).all()
     assert set(np.unique(out['gt_seg_map'])) <= set(range(19)) | {255}
@@ -190,12 +190,12 @@ def test_rotation_of_a_synthetic_translation_passes_warp_check():
     flow = np.zeros((h, w, 2), np.float32)
     flow[..., 0], flow[..., 1] = 3.0, -2.0
     r = dict(img=img1.copy(), img2=img2.copy(), gt_flow_fw=flow,
-             gt_flow_valid_fw=np.ones((h, w), np.float32))
+             gt_valid_fw=np.ones((h, w), np.float32))
     assert warp_ratio(img1, img2, flow, np.ones((h, w))) < 0.2
     rotate_pair(r, 37.0)
     good = warp_ratio(r['img'], r['img2'], r['gt_flow_fw'],
-                      r['gt_flow_valid_fw'], margin=2)
-    bad = warp_ratio(r['img'], r['img2'], flow, r['gt_flow_valid_fw'],
+                      r['gt_valid_fw'], margin=2)
+    bad = warp_ratio(r['img'], r['img2'], flow, r['gt_valid_fw'],
                      margin=2)
     assert good < 0.3, good
     assert bad > 2 * good, (good, bad)
@@ -279,7 +279,7 @@ def test_pack_pair_inputs_contract():
     assert s.gt_flow_fw.data.dtype == torch.float32
     np.testing.assert_array_equal(s.gt_flow_fw.data[0].numpy(),
                                   r['gt_flow_fw'][..., 0])
-    assert s.gt_flow_valid_fw.data.shape == (1, 12, 16)
+    assert s.gt_valid_fw.data.shape == (1, 12, 16)
     assert s.gt_occ_fw.data.shape == (1, 12, 16)
     assert s.frame_gap == 1 and s.labelled == (True, False)
     assert s.sequence == 's' and tuple(s.img_shape) == (12, 16)
@@ -362,7 +362,7 @@ def test_occlusion_from_flow_noc(tmp_path):
         r, flow_fw_path=str(tmp_path / 'occ.png'),
         flow_noc_fw_path=str(tmp_path / 'noc.png')))
     np.testing.assert_array_equal(r['gt_occ_fw'], 1 - noc_valid)
-    assert r['gt_flow_valid_fw'].min() == 1
+    assert r['gt_valid_fw'].min() == 1
     np.testing.assert_allclose(r['gt_flow_fw'], 1.0)
 
 
@@ -405,7 +405,7 @@ def test_real_pairs_warp_after_random_geometry(name, f1, f2, flow, crop):
                 flow_fw_path=osp.join(d, flow))
     r0 = pipeline[1](pipeline[0](dict(base)))
     ratio0 = warp_ratio(r0['img'], r0['img2'], r0['gt_flow_fw'],
-                        r0['gt_flow_valid_fw'])
+                        r0['gt_valid_fw'])
     assert ratio0 < 0.5
     flips = set()
     for seed in range(4):
@@ -416,11 +416,11 @@ def test_real_pairs_warp_after_random_geometry(name, f1, f2, flow, crop):
         flips.add(r['flip_direction'])
         assert r['img'].shape[:2] == crop and r['rotate_angle'] != 0
         ratio = warp_ratio(r['img'], r['img2'], r['gt_flow_fw'],
-                           r['gt_flow_valid_fw'], margin=2)
+                           r['gt_valid_fw'], margin=2)
         assert ratio < 0.5, (seed, ratio, ratio0)
         # negative control: the check notices a wrong sign of u
         wrong = r['gt_flow_fw'] * np.array([-1, 1], np.float32)
-        bad = warp_ratio(r['img'], r['img2'], wrong, r['gt_flow_valid_fw'],
+        bad = warp_ratio(r['img'], r['img2'], wrong, r['gt_valid_fw'],
                          margin=2)
         assert bad > ratio * 1.3, (seed, ratio, bad)
     assert len(flips) >= 2  # the seeds exercised flipped and unflipped

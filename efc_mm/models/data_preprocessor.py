@@ -12,8 +12,8 @@ _PAIR_PIXEL_FIELDS = {
     # field: padding value
     'gt_flow_fw': 0.,
     'gt_flow_bw': 0.,
-    'gt_flow_valid_fw': 0.,
-    'gt_flow_valid_bw': 0.,
+    'gt_valid_fw': 0.,
+    'gt_valid_bw': 0.,
     'gt_occ_fw': 0.,
     'gt_occ_bw': 0.,
 }

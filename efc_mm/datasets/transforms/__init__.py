@@ -3,7 +3,7 @@
 Results-dict keys of a pair are documented in :mod:`.loading`: ``img`` is
 frame i and ``img2`` frame i+t; ``gt_seg_map`` / ``gt_seg_map2`` their
 labels (all 255 when unlabelled); optional ``gt_flow_fw/bw``,
-``gt_flow_valid_fw/bw``, ``gt_occ_fw/bw``.
+``gt_valid_fw/bw``, ``gt_occ_fw/bw``.
 """
 from .formatting import PackPairInputs
 from .loading import (FLOW_KEYS, IMG_KEYS, OCC_KEYS, SEG_KEYS, VALID_KEYS,

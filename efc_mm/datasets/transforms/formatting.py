@@ -31,7 +31,7 @@ class PackPairInputs(BaseTransform):
       :class:`SegDataSample` s, each with ``gt_sem_seg`` ``(1, H, W)`` long
       (all ``ignore_index`` when the frame has no label, or when no label
       was loaded at all) and the per-frame metainfo; pair fields
-      ``gt_flow_fw/bw`` ``(2, H, W)`` float, ``gt_flow_valid_fw/bw`` and
+      ``gt_flow_fw/bw`` ``(2, H, W)`` float, ``gt_valid_fw/bw`` and
       ``gt_occ_fw/bw`` ``(1, H, W)`` float in {0, 1} when present; pair
       metainfo ``frame_gap``, ``labelled``, ``sequence`` and shapes.
 

@@ -15,7 +15,7 @@ The results dict of a pair (every pair transform reads and writes these keys;
 ``seg_map2_path``
 ``gt_flow_fw``            optional ``(H, W, 2)`` float32 flow i -> i+t (u, v)
 ``gt_flow_bw``            optional ``(H, W, 2)`` float32 flow i+t -> i
-``gt_flow_valid_fw/bw``   ``(H, W)`` float32 {0, 1}, present with the flow
+``gt_valid_fw/bw``   ``(H, W)`` float32 {0, 1}, present with the flow
 ``gt_occ_fw/bw``          optional ``(H, W)`` float32 {0, 1}, 1 = occluded
 ``seg_fields``            ``['gt_seg_map', 'gt_seg_map2']`` (mmseg style)
 ``frame_gap``,            pair metainfo (set by the dataset)
@@ -50,7 +50,7 @@ SEG_KEYS = ('gt_seg_map', 'gt_seg_map2')
 #: flow keys of a pair
 FLOW_KEYS = ('gt_flow_fw', 'gt_flow_bw')
 #: valid-mask keys (fill 0 outside the image after a geometric transform)
-VALID_KEYS = ('gt_flow_valid_fw', 'gt_flow_valid_bw')
+VALID_KEYS = ('gt_valid_fw', 'gt_valid_bw')
 #: occlusion keys (fill 1 = out of view outside the image)
 OCC_KEYS = ('gt_occ_fw', 'gt_occ_bw')
 #: flow key -> its valid key
@@ -264,7 +264,7 @@ class LoadPairAnnotations(BaseTransform):
             flow, valid = load_flow(path)
             _check_shape(flow, shape, path, 'flow file')
             results[f'gt_flow_{d}'] = flow
-            results[f'gt_flow_valid_{d}'] = valid
+            results[f'gt_valid_{d}'] = valid
             noc_path = results.get(f'flow_noc_{d}_path')
             occ_path = results.get(f'occ_{d}_path')
             if noc_path is not None:

@@ -18,7 +18,7 @@ class EFCFlowMetric(BaseMetric):
     ``PairDataSample`` itself) it compares ``pred_flow_fw`` with
     ``gt_flow_fw`` (``(2, H, W)``, pixels) over the valid pixels:
 
-    * **valid** = ``gt_flow_valid_fw >= 0.5`` when the sample has it (sparse
+    * **valid** = ``gt_valid_fw >= 0.5`` when the sample has it (sparse
       KITTI GT), else every pixel (dense GT). Pixels whose GT is non-finite
       or ``>= 1e9`` (Middlebury's 'unknown flow') are never valid.
     * **noc** = ``valid * (1 - gt_occ_fw)`` (1 = occluded). Without
@@ -118,9 +118,9 @@ class EFCFlowMetric(BaseMetric):
                         f"{name}: 'pred_flow_{dr}' and 'gt_flow_{dr}' must be "
                         f'(2, H, W), got {tuple(pred.shape)} and '
                         f'{tuple(gt.shape)}')
-                valid = get_data(d, f'gt_flow_valid_{dr}')
+                valid = get_data(d, f'gt_valid_{dr}')
                 occ = get_data(d, f'gt_occ_{dr}')
-                for fld, m in ((f'gt_flow_valid_{dr}', valid),
+                for fld, m in ((f'gt_valid_{dr}', valid),
                                (f'gt_occ_{dr}', occ)):
                     if m is not None:
                         check_shape(m, gt, fld, f'gt_flow_{dr}', name)

@@ -39,7 +39,7 @@ class TemporalConsistencyMetric(BaseMetric):
     Pixels that are left out:
 
     * out of frame: ``p + F(p)`` rounds to a position outside the image;
-    * without flow: ``gt_flow_valid_fw == 0`` when the GT flow is used and
+    * without flow: ``gt_valid_fw == 0`` when the GT flow is used and
       is sparse;
     * occluded (``exclude_occluded=True``, default): ``gt_occ_fw == 1``, or
       ``pred_occ_fw >= occ_threshold``, depending on ``occ_source``:
@@ -142,7 +142,7 @@ class TemporalConsistencyMetric(BaseMetric):
                     d, 'gt_flow_fw', name,
                     " with flow_source='gt'; use flow_source='pred' to warp "
                     "with the model's flow")
-                valid = get_data(d, 'gt_flow_valid_fw')
+                valid = get_data(d, 'gt_valid_fw')
                 fname = 'gt_flow_fw'
             else:
                 flow = need(d, 'pred_flow_fw', name,
@@ -152,7 +152,7 @@ class TemporalConsistencyMetric(BaseMetric):
             check_shape(flow, p1, fname, 'frame1.pred_sem_seg', name)
             warped, mask = warp_labels_nearest(p2, flow, self.ignore_index)
             if valid is not None:
-                check_shape(valid, p1, 'gt_flow_valid_fw',
+                check_shape(valid, p1, 'gt_valid_fw',
                             'frame1.pred_sem_seg', name)
                 mask = mask & (valid.to(mask.device).reshape(mask.shape) >=
                                0.5)

@@ -1,7 +1,18 @@
-"""Temporal consistency (TC) of video segmentation predictions (ETC)."""
-from typing import Dict, Optional, Sequence
+"""Temporal consistency (TC) of video segmentation predictions (ETC).
+
+Two definitions are available (``TemporalConsistencyMetric(mode=...)``):
+
+* ``'ours'`` (default): nearest-neighbour label warping, out-of-frame and
+  occluded pixels left out, mean IoU over the classes that occur.
+* ``'etc'``: exactly the reference script of ETC (Liu et al., ECCV 2020,
+  ``tool/eval_tc.py`` of their repository), see :func:`warp_labels_etc` and
+  :func:`etc_intersect_union`. On fractional flows the two differ by about a
+  point, so only ``TC_etc`` numbers are comparable to published ones.
+"""
+from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
+import torch
 from mmengine.evaluator import BaseMetric
 
 from efc_mm.registry import METRICS
@@ -11,6 +22,96 @@ from ._access import as_dict, check_shape, frame, get_data, need
 
 _FLOW_SOURCES = ('auto', 'gt', 'pred')
 _OCC_SOURCES = ('auto', 'gt', 'pred', 'none')
+_MODES = ('ours', 'etc')
+#: the epsilon of the ETC script's ``intersection / (union + 1e-10)``
+ETC_EPS = 1e-10
+
+
+def warp_labels_etc(labels: torch.Tensor,
+                    flow: torch.Tensor) -> torch.Tensor:
+    """Warp a label map as ETC's evaluation script does.
+
+    The script warps ``pred_{t+1}`` (as float) into frame t with FlowNet2's
+    ``Resample2d`` (kernel size 1) and casts the result with
+    ``.astype(np.uint8)``. ``Resample2d`` computes, per pixel ``(x, y)``, in
+    float32::
+
+        xf = x + u(x, y);  alpha = xf - floor(xf)   (same for y / beta)
+        xL = clamp(floor(xf), 0, W-1);  xR = clamp(floor(xf) + 1, 0, W-1)
+        val = (1-alpha)(1-beta) L[yT, xL] + alpha(1-beta) L[yT, xR]
+              + (1-alpha) beta L[yB, xL] + alpha beta L[yB, xR]
+
+    i.e. bilinear interpolation *of the label ids* with the sample
+    positions clamped to the border (out-of-frame samples take the border
+    labels, they are not left out); the weights are double (``1.`` is a
+    double literal in the kernel) and ``val`` is accumulated in float32.
+    The cast truncates, so between labels 2 and 5 a pixel may get 3 or 4.
+
+    Args:
+        labels (Tensor): ``(H, W)`` (or ``(1, H, W)``) labels of frame t+1.
+        flow (Tensor): ``(2, H, W)`` flow t -> t+1 in pixels.
+
+    Returns:
+        Tensor: ``(H, W)`` int64 warped labels (values in [0, 255]).
+    """
+    lab = labels.reshape(labels.shape[-2:]).float()
+    if flow.dim() != 3 or flow.shape[0] != 2 or \
+            tuple(flow.shape[1:]) != tuple(lab.shape):
+        raise ValueError(f'warp_labels_etc: flow must be (2, H, W) with '
+                         f'(H, W) = {tuple(lab.shape)}, got '
+                         f'{tuple(flow.shape)}')
+    h, w = lab.shape
+    f = flow.to(lab.device).float()
+    ys, xs = torch.meshgrid(
+        torch.arange(h, device=lab.device, dtype=torch.float32),
+        torch.arange(w, device=lab.device, dtype=torch.float32),
+        indexing='ij')
+    xf, yf = xs + f[0], ys + f[1]  # float32, as in the kernel
+    x0, y0 = torch.floor(xf), torch.floor(yf)
+    alpha = (xf - x0).double()
+    beta = (yf - y0).double()
+    xl = x0.clamp(0, w - 1).long()
+    xr = (x0 + 1).clamp(0, w - 1).long()
+    yt = y0.clamp(0, h - 1).long()
+    yb = (y0 + 1).clamp(0, h - 1).long()
+    val = torch.zeros_like(xf)
+    for wt, yy, xx in (((1 - alpha) * (1 - beta), yt, xl),
+                       (alpha * (1 - beta), yt, xr),
+                       ((1 - alpha) * beta, yb, xl),
+                       (alpha * beta, yb, xr)):
+        val = (val.double() + wt * lab[yy, xx].double()).float()
+    # numpy's float -> uint8 cast of values in [0, 255]: truncation
+    return torch.trunc(val).clamp(0, 255).long()
+
+
+def _etc_histogram(values: torch.Tensor, num_classes: int) -> torch.Tensor:
+    """``np.histogram(values, bins=np.arange(K + 1))[0]`` for integers: bin
+    ``c`` counts value ``c``, and numpy's last bin is closed, so value ``K``
+    is counted in class ``K - 1``; values outside ``[0, K]`` are dropped."""
+    v = values[(values >= 0) & (values <= num_classes)]
+    v = torch.where(v == num_classes, v.new_tensor(num_classes - 1), v)
+    return torch.bincount(v, minlength=num_classes)[:num_classes].double()
+
+
+def etc_intersect_union(pred: torch.Tensor, warped: torch.Tensor,
+                        num_classes: int, ignore_index: int = 255
+                        ) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Per-class intersection and union as ETC's script computes them
+    (``intersectionAndUnion(pred_t, warped, K)`` of semseg's util): pixels
+    where ``warped == ignore_index`` are set to ``ignore_index`` in
+    ``pred_t`` too; areas are numpy histograms with ``bins=arange(K + 1)``
+    (see :func:`_etc_histogram`). No other pixel is left out.
+
+    Returns:
+        tuple: ``intersect``, ``union``, each ``(num_classes,)`` float64.
+    """
+    a = pred.reshape(-1).long().to(warped.device)
+    b = warped.reshape(-1).long()
+    a = torch.where(b == ignore_index, b.new_tensor(ignore_index), a)
+    inter = _etc_histogram(a[a == b], num_classes)
+    area_a = _etc_histogram(a, num_classes)
+    area_b = _etc_histogram(b, num_classes)
+    return inter, area_a + area_b - inter
 
 
 @METRICS.register_module()
@@ -63,9 +164,22 @@ class TemporalConsistencyMetric(BaseMetric):
       it, else ``pred_flow_fw``; the two are accumulated *separately* and
       each reported under its own key, so numbers never mix flows.
 
+    ``mode='etc'`` reproduces ETC's reference script
+    (``tool/eval_tc.py`` of irfanICMLL/ETC-Real-time-Per-frame-Semantic-
+    video-segmentation) instead, which differs from the above in four ways:
+    label ids are sampled bilinearly and truncated
+    (:func:`warp_labels_etc`), out-of-frame samples are clamped to the
+    border instead of left out, no occlusion (and no flow-valid) mask is
+    applied, and TC is the mean over **all** ``num_classes`` classes of
+    ``I / (U + 1e-10)`` (a class absent from both maps counts 0). Result
+    keys then read ``TC_etc(flow=...)``. Flow selection is the same.
+
     Args:
         flow_source (str): ``'auto'``, ``'gt'`` or ``'pred'``.
-        exclude_occluded (bool): drop occluded pixels. Defaults to True.
+        mode (str): ``'ours'`` (default, described above) or ``'etc'``.
+        exclude_occluded (bool, optional): drop occluded pixels. Defaults
+            to True for ``mode='ours'``; must stay unset (or False) for
+            ``mode='etc'``, which has no occlusion mask.
         occ_source (str): ``'auto'``, ``'gt'``, ``'pred'`` or ``'none'``.
         occ_threshold (float): binarises ``pred_occ_fw``. Defaults to 0.5.
         num_classes (int, optional): defaults to
@@ -82,15 +196,29 @@ class TemporalConsistencyMetric(BaseMetric):
 
     def __init__(self,
                  flow_source: str = 'auto',
-                 exclude_occluded: bool = True,
+                 exclude_occluded: Optional[bool] = None,
                  occ_source: str = 'auto',
                  occ_threshold: float = 0.5,
                  num_classes: Optional[int] = None,
                  ignore_index: int = 255,
                  pred_flow_name: str = 'EFC-pred',
+                 mode: str = 'ours',
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
+        if mode not in _MODES:
+            raise ValueError('TemporalConsistencyMetric: mode must be one of '
+                             f'{_MODES}, got {mode!r}')
+        if mode == 'etc':
+            if exclude_occluded:
+                raise ValueError(
+                    "TemporalConsistencyMetric: mode='etc' reproduces ETC's "
+                    'script, which applies no occlusion mask; drop '
+                    "exclude_occluded=True (or use mode='ours')")
+            exclude_occluded = False
+        elif exclude_occluded is None:
+            exclude_occluded = True
+        self.mode = mode
         if flow_source not in _FLOW_SOURCES:
             raise ValueError('TemporalConsistencyMetric: flow_source must be '
                              f'one of {_FLOW_SOURCES}, got {flow_source!r}')
@@ -116,8 +244,9 @@ class TemporalConsistencyMetric(BaseMetric):
         return len(meta['classes'])
 
     def _key(self, source: str) -> str:
-        return 'TC(flow=gt)' if source == 'gt' else \
-            f'TC(flow={self.pred_flow_name})'
+        name = 'TC_etc' if self.mode == 'etc' else 'TC'
+        flow = 'gt' if source == 'gt' else self.pred_flow_name
+        return f'{name}(flow={flow})'
 
     def process(self, data_batch, data_samples: Sequence) -> None:
         """Store per-pair class intersections / unions."""
@@ -150,6 +279,14 @@ class TemporalConsistencyMetric(BaseMetric):
                 valid = None
                 fname = 'pred_flow_fw'
             check_shape(flow, p1, fname, 'frame1.pred_sem_seg', name)
+            if self.mode == 'etc':
+                warped = warp_labels_etc(p2, flow)
+                inter, union = etc_intersect_union(p1, warped, num_classes,
+                                                   self.ignore_index)
+                self.results.append(
+                    dict(source=source, intersect=inter.cpu().numpy(),
+                         union=union.cpu().numpy()))
+                continue
             warped, mask = warp_labels_nearest(p2, flow, self.ignore_index)
             if valid is not None:
                 check_shape(valid, p1, 'gt_valid_fw',
@@ -180,7 +317,8 @@ class TemporalConsistencyMetric(BaseMetric):
         return occ >= self.occ_threshold
 
     def compute_metrics(self, results: list) -> Dict[str, float]:
-        """``TC(flow=gt)`` and / or ``TC(flow=<pred_flow_name>)`` in %."""
+        """``TC(flow=gt)`` and / or ``TC(flow=<pred_flow_name>)`` in %
+        (``TC_etc(...)`` with ``mode='etc'``)."""
         metrics = {}
         for source in ('gt', 'pred'):
             rows = [r for r in results if r['source'] == source]
@@ -188,6 +326,10 @@ class TemporalConsistencyMetric(BaseMetric):
                 continue
             inter = np.sum([r['intersect'] for r in rows], axis=0)
             union = np.sum([r['union'] for r in rows], axis=0)
+            if self.mode == 'etc':  # every class, absent ones count 0
+                metrics[self._key(source)] = 100.0 * float(
+                    np.mean(inter / (union + ETC_EPS)))
+                continue
             metrics[self._key(source)] = 100.0 * iou_from_intersect_union(
                 inter, union)
         return metrics

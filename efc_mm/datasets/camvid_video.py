@@ -1,6 +1,6 @@
 """CamVid (SegNet layout) as single frames and as pairs of video frames.
 
-Layout (``/work/shared/data/camvid``)::
+Layout (``data/camvid/`` in the configs, relative to the repository)::
 
     {split}/{seq}_{frame}.png       480x360 images, e.g. 0016E5_07959.png,
     {split}annot/{seq}_{frame}.png  0001TP_006690.png, 0006R0_f00930.png
@@ -14,12 +14,13 @@ apart, the 15 Hz val sequence 2 apart).
 import os.path as osp
 import re
 from collections import defaultdict
-from typing import List, Optional
+from typing import Iterable, List, Optional, Tuple
 
+import numpy as np
 from mmseg.datasets import BaseSegDataset
 
 from ..registry import DATASETS
-from .cityscapes_sequence import PairDrawMixin, scan_files
+from .pair_sampling import PairDrawMixin, scan_files
 
 _NAME_RE = re.compile(r'^(?P<seq>.+?)_f?(?P<frame>\d+)$')
 
@@ -100,6 +101,9 @@ class CamVidVideoDataset(PairDrawMixin, BaseSegDataset):
         max_gap (int): Defaults to 5 (raw-frame mode).
         pairs_per_frame (int): Defaults to 1.
         mode (str, optional): ``'train'`` / ``'consecutive'``.
+        verify (bool): decode every frame and label once at build and list
+            every bad file in one error (see
+            :class:`~efc_mm.datasets.CityscapesSequencePairDataset`).
         **kwargs: :class:`BaseSegDataset` arguments.
     """
 
@@ -117,24 +121,23 @@ class CamVidVideoDataset(PairDrawMixin, BaseSegDataset):
                  img_suffix: str = '.png',
                  seg_map_suffix: str = '.png',
                  test_mode: bool = False,
+                 verify: bool = False,
                  **kwargs) -> None:
-        mode = mode or ('consecutive' if test_mode else 'train')
-        if mode not in ('train', 'consecutive'):
-            raise ValueError(f"mode must be 'train' or 'consecutive', "
-                             f'got {mode!r}')
         if max_gap < 1 or pairs_per_frame < 1:
             raise ValueError('max_gap and pairs_per_frame must be >= 1')
+        self._init_pair_draw(mode, test_mode, pairs_per_frame,
+                             max_gap=max_gap)
         if raw_frames_dir and data_root and not osp.isabs(raw_frames_dir):
             raw_frames_dir = osp.join(data_root, raw_frames_dir)
-        self.mode = mode
         self.raw_frames_dir = raw_frames_dir
         self.raw_frame_tmpl = raw_frame_tmpl
-        self.max_gap = max_gap
         self.pairs_per_frame = pairs_per_frame
         super().__init__(data_root=data_root, data_prefix=data_prefix,
                          img_suffix=img_suffix,
                          seg_map_suffix=seg_map_suffix, test_mode=test_mode,
                          **kwargs)
+        if verify:
+            self.verify()
 
     def _raw_path(self, seq: str, frame: int) -> str:
         return osp.join(self.raw_frames_dir,
@@ -203,20 +206,10 @@ class CamVidVideoDataset(PairDrawMixin, BaseSegDataset):
             num_classes=len(self._metainfo['classes']),
             ignore_index=self.ignore_index, seg_fields=[])
 
-    def __len__(self) -> int:
-        n = super().__len__()
-        return n * self.pairs_per_frame if self.mode == 'train' else n
-
-    def get_data_info(self, idx: int) -> dict:
-        """Train mode: draw the neighbour of labelled frame ``idx // K``."""
-        if self.mode != 'train':
-            return super().get_data_info(idx)
-        if idx < 0:
-            idx += len(self)
-        if not 0 <= idx < len(self):
-            raise IndexError(f'index {idx} out of range for {len(self)}')
-        item = super().get_data_info(idx // self.pairs_per_frame)
-        rng = self._draw_rng(idx)
+    def _draw_item(self, item: dict, slot: int,
+                   rng: np.random.Generator) -> dict:
+        """Train item: labelled frame ``item['frame']`` and a drawn
+        neighbour (raw frame at ``L -+ t`` or an adjacent labelled frame)."""
         lab = item['frame']
         if self.raw_frames_dir:
             t = int(rng.integers(1, self.max_gap + 1))
@@ -227,6 +220,26 @@ class CamVidVideoDataset(PairDrawMixin, BaseSegDataset):
             nbrs = item['neighbours']
             nbr = nbrs[int(rng.integers(len(nbrs)))]
         a, b = (lab, nbr) if nbr['frame'] > lab['frame'] else (nbr, lab)
-        info = self._pair(item['seq'], a, b)
-        info['sample_idx'] = idx
-        return info
+        return self._pair(item['seq'], a, b)
+
+    def _verify_groups(self) -> Iterable[Tuple[str, List[str], List[str]]]:
+        """Per sequence: its labelled frames, their labels and (train mode
+        with ``raw_frames_dir``) every raw neighbour a pair can draw."""
+        if self.mode != 'train':
+            yield from super()._verify_groups()
+            return
+        groups = defaultdict(lambda: (set(), set()))
+        for item in self._entries():
+            imgs, labs = groups[item['seq']]
+            fr = item['frame']
+            imgs.add(fr['img_path'])
+            labs.add(fr['seg_map_path'])
+            for nbr in item['neighbours']:
+                imgs.add(nbr['img_path'])
+                labs.add(nbr['seg_map_path'])
+            if self.raw_frames_dir:
+                for t in range(1, self.max_gap + 1):
+                    for f in (fr['frame'] - t, fr['frame'] + t):
+                        imgs.add(self._raw_path(item['seq'], f))
+        for seq, (imgs, labs) in sorted(groups.items()):
+            yield f'sequence {seq}', sorted(imgs), sorted(labs)

@@ -15,55 +15,19 @@ frames_per_snippet - 1]`` (Cityscapes: 30 frames, the 20th labelled, i.e.
 ``labelled_index=19``). Every frame of a labelled snippet must be on disk;
 a missing one is refused when the dataset is built, naming the file.
 """
-import os
 import os.path as osp
 import re
 from collections import defaultdict
 from typing import Dict, List, Optional, Tuple
 
-import numpy as np
-import torch
 from mmseg.datasets import BaseSegDataset, CityscapesDataset
 
 from ..registry import DATASETS
+from .pair_sampling import PairDrawMixin, consecutive_runs, scan_files
+
+__all__ = ['CityscapesSequencePairDataset', 'PairDrawMixin', 'scan_files']
 
 _STEM_RE = re.compile(r'^(?P<city>.+)_(?P<seq>\d+)_(?P<frame>\d+)$')
-
-
-def scan_files(root: str, suffix: str) -> List[str]:
-    """Relative paths of the files under ``root`` ending in ``suffix``
-    (recursive, sorted). Raises if ``root`` is not a directory."""
-    if not osp.isdir(root):
-        raise FileNotFoundError(f'data directory not found: {root}')
-    out = []
-    for dirpath, _, files in os.walk(root, followlinks=True):
-        for f in files:
-            if f.endswith(suffix):
-                out.append(osp.relpath(osp.join(dirpath, f), root))
-    return sorted(out)
-
-
-class PairDrawMixin:
-    """A per-call random generator for datasets that draw their pairs in
-    ``get_data_info``: the draws change on every call (epoch / iteration)
-    while ``len(dataset)`` stays fixed.
-
-    The generator is seeded from the item index, a per-instance call counter,
-    the DataLoader worker's seed (torch draws a new base seed for the workers
-    of every epoch) and one draw of ``np.random`` (seeded by mmengine), so
-    runs are reproducible under a fixed seed yet differ across epochs, also
-    with non-persistent workers that restart from a counter of 0.
-    """
-
-    _draw_count = 0
-
-    def _draw_rng(self, idx: int) -> np.random.Generator:
-        self._draw_count += 1
-        info = torch.utils.data.get_worker_info()
-        wseed = 0 if info is None else int(info.seed) % (2**32)
-        return np.random.default_rng(
-            [int(idx), self._draw_count, wseed,
-             int(np.random.randint(2**31))])
 
 
 def _stem_info(rel: str, suffix: str) -> Tuple[str, str, int, int, str]:
@@ -128,6 +92,11 @@ class CityscapesSequencePairDataset(PairDrawMixin, BaseSegDataset):
             ``'consecutive'`` if ``test_mode`` else ``'train'``.
         img_suffix (str): Defaults to ``'_leftImg8bit.png'``.
         seg_map_suffix (str): Defaults to ``'_gtFine_labelTrainIds.png'``.
+        verify (bool): decode every frame and label once at build and raise
+            one :class:`~efc_mm.datasets.pair_sampling.DataVerificationError`
+            listing every unreadable file, size mismatch and out-of-range
+            label (slow on a full dataset; ``tools/misc/check_dataset.py``
+            runs it). Defaults to False.
         **kwargs: :class:`mmseg.datasets.BaseSegDataset` arguments.
 
     Data info of an item (read by the pair transforms): ``img_path``,
@@ -156,29 +125,20 @@ class CityscapesSequencePairDataset(PairDrawMixin, BaseSegDataset):
                  img_suffix: str = '_leftImg8bit.png',
                  seg_map_suffix: str = '_gtFine_labelTrainIds.png',
                  test_mode: bool = False,
+                 verify: bool = False,
                  **kwargs) -> None:
         if single_pair:
             pairs_per_snippet, labelled_pairs = 1, 1
-        if pairs_per_snippet < 1 or labelled_pairs < 0:
-            raise ValueError(
-                f'need pairs_per_snippet >= 1 and labelled_pairs >= 0, got '
-                f'{pairs_per_snippet}, {labelled_pairs}')
-        # M is capped at K: pairs_per_snippet=1 alone means TCC_single
-        labelled_pairs = min(labelled_pairs, pairs_per_snippet)
-        if max_gap < 1 or max_gap >= frames_per_snippet:
+        if max_gap >= frames_per_snippet:
             raise ValueError(f'max_gap must be in [1, frames_per_snippet - '
                              f'1], got {max_gap}')
         if not 0 <= labelled_index < frames_per_snippet:
             raise ValueError(f'labelled_index {labelled_index} outside a '
                              f'snippet of {frames_per_snippet} frames')
-        mode = mode or ('consecutive' if test_mode else 'train')
-        if mode not in ('train', 'consecutive'):
-            raise ValueError(f"mode must be 'train' or 'consecutive', "
-                             f'got {mode!r}')
-        self.mode = mode
-        self.pairs_per_snippet = pairs_per_snippet
-        self.labelled_pairs = labelled_pairs
-        self.max_gap = max_gap
+        # M is capped at K: pairs_per_snippet=1 alone means TCC_single
+        self._init_pair_draw(mode, test_mode, pairs_per_snippet,
+                             labelled_pairs, max_gap)
+        self.pairs_per_snippet = self.pairs_per_item
         self.with_unlabelled = with_unlabelled
         self.single_pair = single_pair
         self.frames_per_snippet = frames_per_snippet
@@ -187,6 +147,8 @@ class CityscapesSequencePairDataset(PairDrawMixin, BaseSegDataset):
             data_root=data_root, data_prefix=data_prefix,
             img_suffix=img_suffix, seg_map_suffix=seg_map_suffix,
             test_mode=test_mode, **kwargs)
+        if verify:
+            self.verify()
 
     # ------------------------------------------------------------------ scan
     def _frame_path(self, root: str, rel_dir: str, city: str, seq: str,
@@ -203,22 +165,10 @@ class CityscapesSequencePairDataset(PairDrawMixin, BaseSegDataset):
             if (root, rel_dir, city, seq_s, frame) in exclude:
                 continue
             groups[(rel_dir, city, seq_s)].append(frame)
-        snippets = []
-        for (rel_dir, city, seq_s), frames in sorted(groups.items()):
-            frames.sort()
-            start = prev = frames[0]
-            for f in frames[1:] + [None]:
-                if f is not None and f == prev + 1:
-                    prev = f
-                    continue
-                if prev > start:
-                    snippets.append(dict(
-                        img_root=root, rel_dir=rel_dir, city=city,
-                        seq=seq_s, start=start, end=prev,
-                        labelled_frame=None))
-                if f is not None:
-                    start = prev = f
-        return snippets
+        return [dict(img_root=root, rel_dir=rel_dir, city=city, seq=seq_s,
+                     start=start, end=end, labelled_frame=None)
+                for (rel_dir, city, seq_s), frames in sorted(groups.items())
+                for start, end in consecutive_runs(frames)]
 
     def load_data_list(self) -> List[dict]:
         """Scan the directories into snippets (train mode) or consecutive
@@ -283,11 +233,7 @@ class CityscapesSequencePairDataset(PairDrawMixin, BaseSegDataset):
         if seq_seg_root and not osp.isdir(seq_seg_root):
             raise FileNotFoundError(
                 f'gtFine_sequence directory not found: {seq_seg_root}')
-        pairs = []
-        for sn in snippets:
-            for f in range(sn['start'], sn['end']):
-                pairs.append(self._pair_info(sn, f, f + 1, consecutive=True))
-        return pairs
+        return self._consecutive_pairs(snippets)
 
     # ----------------------------------------------------------------- pairs
     def _pair_info(self, sn: dict, f1: int, f2: int,
@@ -335,48 +281,4 @@ class CityscapesSequencePairDataset(PairDrawMixin, BaseSegDataset):
                     root, rel_dir, stem1 + suffix.format('fw'))
                 info[f'{key}_bw_path'] = osp.join(
                     root, rel_dir, stem2 + suffix.format('bw'))
-        return info
-
-    def _draw_pair(self, sn: dict, slot: int,
-                   rng: np.random.Generator) -> Tuple[int, int]:
-        """Frames (f1 < f2) of item ``slot`` of snippet ``sn``."""
-        start, end, lab = sn['start'], sn['end'], sn['labelled_frame']
-        span = end - start
-        max_gap = min(self.max_gap, span)
-        if lab is not None and slot < self.labelled_pairs:
-            t = int(rng.integers(1, max_gap + 1))
-            cands = [(f1, f1 + t) for f1 in (lab, lab - t)
-                     if f1 >= start and f1 + t <= end]
-            return cands[int(rng.integers(len(cands)))]
-        cands = []
-        for t in range(1, max_gap + 1):
-            for f1 in range(start, end - t + 1):
-                if lab is None or (f1 != lab and f1 + t != lab):
-                    cands.append((f1, f1 + t))
-        if not cands:  # a 2-frame snippet around the label: nothing else
-            raise ValueError(f'snippet {sn["city"]}_{sn["seq"]} '
-                             f'({start}..{end}) has no pair without its '
-                             'labelled frame; lower labelled_pairs')
-        # draw t first (uniform over gaps), then the position
-        t = int(rng.integers(1, max_gap + 1))
-        by_gap = [c for c in cands if c[1] - c[0] == t] or cands
-        return by_gap[int(rng.integers(len(by_gap)))]
-
-    def __len__(self) -> int:
-        n = super().__len__()
-        return n * self.pairs_per_snippet if self.mode == 'train' else n
-
-    def get_data_info(self, idx: int) -> dict:
-        """Train mode: draw a fresh pair of snippet ``idx // K``."""
-        if self.mode != 'train':
-            return super().get_data_info(idx)
-        if idx < 0:
-            idx += len(self)
-        if not 0 <= idx < len(self):
-            raise IndexError(f'index {idx} out of range for {len(self)}')
-        k = self.pairs_per_snippet
-        sn = super().get_data_info(idx // k)
-        f1, f2 = self._draw_pair(sn, idx % k, self._draw_rng(idx))
-        info = self._pair_info(sn, f1, f2)
-        info['sample_idx'] = idx
         return info

@@ -37,7 +37,7 @@ from typing import List, Optional, Sequence, Union
 from mmseg.datasets import BaseSegDataset, CityscapesDataset
 
 from ..registry import DATASETS
-from .cityscapes_sequence import scan_files
+from .pair_sampling import scan_files
 
 MULTIVIEW_FRAME_REGEX = r'^(?P<scene>.+)_(?P<idx>\d+)\.png$'
 # the camera folder is part of the scene id, so image_02 and image_03 frames

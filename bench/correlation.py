@@ -3,7 +3,7 @@
 Not a test: prints figures. At the paper's scale (713x713 crops, features at
 1/8 -> 90x90, batch 1) it compares
 
-(a) ``ours``: :func:`efc_mm.compat.correlation` (banded batched matmul per
+(a) ``ours``: :func:`efc_mm.ops.correlation` (banded batched matmul per
     vertical displacement, custom autograd Function);
 (b) ``naive``: one displacement at a time, each time materialising a zero-
     filled *shifted copy* of input2 (no view reuse), multiply, channel sum,
@@ -43,7 +43,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..'))
 import efc_mm  # noqa: E402,F401
-from efc_mm.compat import correlation  # noqa: E402
+from efc_mm.ops import correlation  # noqa: E402
 
 
 # ----------------------------------------------------------------- variants

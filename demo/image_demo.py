@@ -15,7 +15,7 @@ sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
 
 import cv2  # noqa: E402
 
-import efc_mm  # noqa: E402,F401
+from efc_mm.utils import register_all_modules  # noqa: E402
 from efc_mm.apis import (inference_pair, inference_segmentor,  # noqa: E402
                          init_model, read_image)
 from efc_mm.visualization import make_pair_panel, make_panel  # noqa: E402
@@ -38,6 +38,7 @@ def parse_args(argv=None):
 def main(argv=None):
     """Run the demo; returns the panel (BGR uint8)."""
     args = parse_args(argv)
+    register_all_modules()  # registries + runtime patches (efc_mm.compat)
     model = init_model(args.config, args.checkpoint, device=args.device)
     img = read_image(args.img)
     meta = getattr(model, 'dataset_meta', None)

@@ -21,7 +21,7 @@ sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
 
 import cv2  # noqa: E402
 
-import efc_mm  # noqa: E402,F401
+from efc_mm.utils import register_all_modules  # noqa: E402
 from efc_mm.apis import (FrameSource, inference_video,  # noqa: E402
                          init_model)
 from efc_mm.visualization import make_panel  # noqa: E402
@@ -98,6 +98,7 @@ class _VideoSink:
 def main(argv=None) -> dict:
     """Run the demo; returns ``dict(frames=n, video=path, pngs=[...])``."""
     args = parse_args(argv)
+    register_all_modules()  # registries + runtime patches (efc_mm.compat)
     model = init_model(args.config, args.checkpoint, device=args.device,
                        cfg_options=args.cfg_options)
     results = inference_video(model, args.source, with_flow=not args.no_flow,

@@ -1,12 +1,17 @@
 """efc_mm: Every Frame Counts (AAAI 2020) for MMSegmentation.
 
-Importing this package first applies :mod:`efc_mm.compat` (mmcv-lite and
-torch >= 2.6 fixes), then registers every efc_mm module into mmseg's (and,
-for flow-side modules, mmflow's) registries; see :mod:`efc_mm.registry`.
+Importing this package installs one patch, the ``mmcv.ops`` stand-in of
+:mod:`efc_mm.compat` (mmcv-lite has no compiled ops and mmseg / mmflow
+cannot be imported without it; it does nothing with full mmcv), then
+registers every efc_mm module into mmseg's (and, for flow-side modules,
+mmflow's) registries; see :mod:`efc_mm.registry`.
+
+It does *not* patch mmengine's checkpoint loading or distributed start-up:
+call :func:`efc_mm.utils.register_all_modules` for that (the tools do).
 """
 from . import compat
 
-compat.apply_all()
+compat.install_mmcv_ops_standin()
 
 from .version import __version__  # noqa: E402
 

@@ -1,51 +1,40 @@
-"""Make the OpenMMLab stack work on mmcv-lite and on torch >= 2.6.
+"""Patches for upstream bugs of the OpenMMLab stack (mmcv-lite, torch >= 2.6,
+CPU-only machines). Nothing else lives here.
 
-This module is imported first by :mod:`efc_mm`. Every patch below covers one
-upstream bug or limitation and steps aside when it is not needed (full mmcv
-with compiled ops, a CUDA machine, an mmengine that already passes
-``weights_only``). Call :func:`apply_all` again at any time; it is idempotent.
+Each patch covers one upstream bug, names it, and steps aside when it is not
+needed (full mmcv with compiled ops, a CUDA machine, an mmengine that passes
+``weights_only`` itself). All are idempotent.
 
-Patches
--------
-1. :func:`install_mmcv_ops_standin`: ``mmcv-lite`` ships ``mmcv/ops/*.py`` but
-   not the compiled ``mmcv._ext``; mmseg imports ``mmcv.ops.point_sample`` and
-   ``sigmoid_focal_loss`` unguarded and mmflow imports ``mmcv.ops.Correlation``
-   unguarded, so ``import mmseg.models`` / ``import mmflow.models`` fail with
-   ``No module named 'mmcv._ext'``. We register a pure-PyTorch stand-in module
-   as ``mmcv.ops``: :func:`point_sample` and :class:`Correlation` are real
-   implementations; every other op is a placeholder that raises a clear
-   :class:`RuntimeError` naming full mmcv when it is called or built.
-2. :func:`patch_checkpoint_loading`: torch >= 2.6 defaults ``torch.load`` to
-   ``weights_only=True``; mmengine 0.10.7 does not pass ``weights_only`` and so
-   cannot load its own checkpoints (they pickle ``HistoryBuffer``, numpy
-   scalars, ...): ``UnpicklingError: Weights only load failed``. We re-register
-   mmengine's local-file checkpoint scheme with ``weights_only=False``.
-   **Only load checkpoints you trust**: unpickling can run arbitrary code.
-3. :func:`patch_cpu_distributed`: mmengine's ``_init_dist_pytorch`` calls
-   ``torch.cuda.set_device`` unconditionally, and ``Runner.wrap_model`` passes
-   ``device_ids=[LOCAL_RANK]`` to DDP; both break CPU-only multi-process
-   training (``torch._C has no attribute _cuda_setDevice``). On a machine
-   without CUDA we initialise the process group with ``gloo`` and wrap the
-   model with ``device_ids=None``.
+What is patched, and when
+-------------------------
+* :func:`install_mmcv_ops_standin` -- applied by ``import efc_mm``, because
+  mmseg and mmflow cannot even be imported without it on mmcv-lite. It only
+  adds a module ``mmcv.ops`` when the real one fails to import.
+* :func:`patch_checkpoint_loading` and :func:`patch_cpu_distributed` --
+  *not* applied by ``import efc_mm``. They are applied by
+  :func:`apply_runtime_patches`, which :func:`efc_mm.utils.register_all_modules`
+  calls; ``tools/train.py``, ``tools/test.py``, the demos and the export tool
+  call that first thing.
+* :func:`trusted_checkpoint_loading` -- the checkpoint patch for the duration
+  of one ``with`` block only (used by :func:`efc_mm.apis.init_model`).
 """
 from __future__ import annotations
 
+import contextlib
 import importlib
+import importlib.util
 import os
 import sys
 import types
-from typing import Any, Tuple, Union
+from typing import Any
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
-from torch import Tensor
-from torch.nn.modules.utils import _pair
 
 __all__ = [
-    'Correlation', 'correlation', 'point_sample', 'bilinear_grid_sample',
     'install_mmcv_ops_standin', 'patch_checkpoint_loading',
-    'patch_cpu_distributed', 'apply_all', 'MMCV_OPS_IS_STANDIN'
+    'trusted_checkpoint_loading', 'patch_cpu_distributed',
+    'apply_runtime_patches', 'runtime_patches_applied', 'MMCV_OPS_IS_STANDIN'
 ]
 
 #: True once the pure-PyTorch stand-in has been installed as ``mmcv.ops``.
@@ -58,285 +47,34 @@ _FULL_MMCV_HINT = (
 
 
 # --------------------------------------------------------------------------
-# Correlation (FlowNet-C cost volume), pure PyTorch
+# 1. mmcv.ops on mmcv-lite
+# Upstream: mmcv-lite has no compiled mmcv._ext, and mmseg 1.2.2 / mmflow
+# 1.0.0rc0 import mmcv.ops unguarded (open-mmlab/mmsegmentation#871).
 # --------------------------------------------------------------------------
-def _band_view(mat: Tensor, patch: int, out_w: int, step: int,
-               stride: int) -> Tensor:
-    """``(R, patch, out_w)`` view of ``mat`` ``(R, out_w, Wpp)`` (contiguous)
-    with ``view[r, p, w] = mat[r, w, w * stride + p * step]``."""
-    r, _, wpp = mat.shape
-    return mat.as_strided((r, patch, out_w), (out_w * wpp, step, wpp + stride),
-                          mat.storage_offset())
+def _correlation_module() -> types.ModuleType:
+    """:mod:`efc_mm.ops.correlation`; loaded by path when this file runs
+    outside the efc_mm package (a stock-mmseg process, tests/test_export.py),
+    so that no efc_mm module gets imported there."""
+    if __package__:
+        return importlib.import_module(f'{__package__}.ops.correlation')
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'ops',
+                        'correlation.py')
+    spec = importlib.util.spec_from_file_location('_efc_mm_correlation', path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-def _row_range(dy: int, stride: int, out_h: int, h2: int) -> Tuple[int, int]:
-    """Output rows ``h`` with ``0 <= h * stride + dy < h2`` as ``[lo, hi)``."""
-    lo = max(0, -(dy // stride)) if dy < 0 else 0
-    hi = min(out_h, (h2 - 1 - dy) // stride + 1) if h2 - 1 - dy >= 0 else 0
-    return lo, hi
-
-
-def _row_chunks(out: Tensor, wpp: int, md_h: int, dp_h: int, sh: int,
-                h2: int):
-    """Yield ``(b, ph, lo, hi, dy)``: batch item, vertical displacement index
-    and a chunk ``[lo, hi)`` of valid output rows for it.
-
-    Rows are chunked so that one ``(R, W_out, Wpp)`` product stays below an
-    eighth of the output (or one row), which bounds the extra memory of
-    small displacement windows (where a full-height product would exceed the
-    output itself).
-    """
-    n, ph_n, _, out_h, out_w = out.shape
-    rows = max(1, min(out_h, (out.numel() // 8) // max(1, out_w * wpp)))
-    for b in range(n):
-        for ph in range(ph_n):
-            dy = (ph - md_h) * dp_h
-            lo, hi = _row_range(dy, sh, out_h, h2)
-            for start in range(lo, hi, rows):
-                yield b, ph, start, min(hi, start + rows), dy
-
-
-class _CorrelationK1(torch.autograd.Function):
-    """Kernel-1 cost volume as banded batched matrix products.
-
-    ``out[n, ph, pw, h, w] = sum_c x1[n, c, h*sh, w*sw] *
-    x2[n, c, h*sh + (ph - md_h)*dp_h, w*sw + (pw - md_w)*dp_w]`` (zero where
-    the ``x2`` index leaves ``x2``; ``x1`` and ``x2`` may differ in size).
-
-    For one vertical displacement ``ph`` all output rows are a batch: row
-    ``h`` of ``x1`` as ``(W_out, C)`` times row ``h*sh + dy`` of ``x2`` as
-    ``(C, W2)`` gives every horizontal pairing ``M (W_out, W2)`` with one BLAS
-    call; the ``2 md_w + 1`` wanted pairings are a strided *band* of ``M``
-    (zero-padded left and right so out-of-frame displacements read 0), read
-    with ``as_strided`` and written straight into the preallocated output.
-    Rows are processed in chunks (:func:`_row_chunks`) so that the extra
-    memory beyond the output, one ``M`` chunk ``R x W_out x (W2 + 2 md_w
-    dp_w)``, its padded copy and BLAS's packed operands, stays well below the
-    output (bench: peak 1.25-1.34x the output at the paper's scale); never
-    ``C x D^2 x H x W`` and no displacement-padded copy of the inputs.
-    Backward is the transpose: scatter the gradient into the band of a zero
-    ``M`` and multiply back. Only ``x1`` and ``x2`` are saved for backward.
-    """
-
-    @staticmethod
-    def forward(ctx, x1, x2, md_h, md_w, dp_h, dp_w, sh, sw):
-        n, c, h1, w1 = x1.shape
-        h2, w2 = x2.shape[-2:]
-        ph_n, pw_n = 2 * md_h + 1, 2 * md_w + 1
-        out_h, out_w = (h1 - 1) // sh + 1, (w1 - 1) // sw + 1
-        pad_l = md_w * dp_w
-        pad_r = max(0, (out_w - 1) * sw + 2 * pad_l + 1 - w2 - pad_l)
-        out = x1.new_zeros(n, ph_n, pw_n, out_h, out_w)
-        for b, ph, lo, hi, dy in _row_chunks(out, pad_l + w2 + pad_r,
-                                             md_h, dp_h, sh, h2):
-            a_all = x1[b, :, ::sh, ::sw][:, :out_h, :out_w]  # (C, H_out, W_out)
-            a = a_all[:, lo:hi].permute(1, 2, 0)  # (R, W_out, C)
-            r0 = lo * sh + dy
-            bm = x2[b, :, r0:r0 + (hi - lo - 1) * sh + 1:sh]  # (C, R, W2)
-            m = torch.bmm(a, bm.permute(1, 0, 2))  # (R, W_out, W2)
-            m = F.pad(m, (pad_l, pad_r))
-            band = _band_view(m, pw_n, out_w, dp_w, sw)  # (R, Pw, W_out)
-            out[b, ph, :, lo:hi].copy_(band.transpose(0, 1))
-        ctx.save_for_backward(x1, x2)
-        ctx.args = (md_h, md_w, dp_h, dp_w, sh, sw)
-        return out
-
-    @staticmethod
-    @torch.autograd.function.once_differentiable
-    def backward(ctx, grad_out):
-        x1, x2 = ctx.saved_tensors
-        md_h, md_w, dp_h, dp_w, sh, sw = ctx.args
-        n, c, h1, w1 = x1.shape
-        h2, w2 = x2.shape[-2:]
-        pw_n = 2 * md_w + 1
-        out_w = (w1 - 1) // sw + 1
-        pad_l = md_w * dp_w
-        pad_r = max(0, (out_w - 1) * sw + 2 * pad_l + 1 - w2 - pad_l)
-        need1, need2 = ctx.needs_input_grad[:2]
-        g1 = torch.zeros_like(x1) if need1 else None
-        g2 = torch.zeros_like(x2) if need2 else None
-        for b, ph, lo, hi, dy in _row_chunks(grad_out, pad_l + w2 + pad_r,
-                                             md_h, dp_h, sh, h2):
-            r0 = lo * sh + dy
-            rows2 = slice(r0, r0 + (hi - lo - 1) * sh + 1, sh)
-            gm = grad_out.new_zeros(hi - lo, out_w, pad_l + w2 + pad_r)
-            _band_view(gm, pw_n, out_w, dp_w, sw).copy_(
-                grad_out[b, ph, :, lo:hi].transpose(0, 1))
-            gm = gm[:, :, pad_l:pad_l + w2]  # (R, W_out, W2)
-            if need1:  # dA = G @ B^T -> (R, W_out, C)
-                bm = x2[b, :, rows2].permute(1, 2, 0)  # (R, W2, C)
-                g1[b, :, lo * sh:(hi - 1) * sh + 1:sh, :(out_w - 1) * sw + 1:sw] \
-                    .add_(torch.bmm(gm, bm).permute(2, 0, 1))
-            if need2:  # dB = A^T @ G -> (R, C, W2)
-                a = x1[b, :, lo * sh:(hi - 1) * sh + 1:sh,
-                       :(out_w - 1) * sw + 1:sw].permute(1, 0, 2)
-                g2[b, :, rows2].add_(torch.bmm(a, gm).permute(1, 0, 2))
-        return g1, g2, None, None, None, None, None, None
-
-
-def correlation(input1: Tensor,
-                input2: Tensor,
-                kernel_size: Union[int, Tuple[int, int]] = 1,
-                max_displacement: int = 1,
-                stride: Union[int, Tuple[int, int]] = 1,
-                padding: Union[int, Tuple[int, int]] = 0,
-                dilation: Union[int, Tuple[int, int]] = 1,
-                dilation_patch: Union[int, Tuple[int, int]] = 1) -> Tensor:
-    r"""FlowNet-C correlation with the exact semantics of ``mmcv.ops.Correlation``.
-
-    For every output position ``(h, w)`` and displacement index ``(ph, pw)``::
-
-        out[n, ph, pw, h, w] = sum_{c, i < kH, j < kW}
-            input1[n, c, h1, w1] * input2[n, c, h1 + dy, w1 + dx]
-
-    with ``h1 = h * strideH - padH + i * dilationH`` (likewise ``w1``),
-    ``dy = (ph - max_displacement) * dilation_patchH`` (likewise ``dx``), and
-    out-of-bounds samples of either input counting as zero. This is the cost
-    volume of FlowNet (Dosovitskiy et al., ICCV 2015, eq. 1) used by the EFC
-    flow decoder. No normalisation is applied (divide by ``C`` yourself).
-
-    Implementation (see :class:`_CorrelationK1`): per vertical displacement,
-    one batched matrix product over the output rows (BLAS does the channel
-    sums of all horizontal pairings at once), then the wanted displacements
-    are read as a strided band and written into a preallocated output. A
-    custom autograd Function computes both input gradients the same way and
-    saves only the inputs. Nothing of size ``C x D^2 x H x W`` is
-    materialised and the inputs are not copied-and-padded by the
-    displacement: peak memory is the output plus one row chunk of products
-    (see ``bench/README.md`` for measured peaks).
-    ``kernel_size > 1`` computes the kernel-1 volume on the padded window of
-    ``input1`` and box-sums it with a strided, dilated ``conv2d`` (larger
-    intermediate, rare in practice). Double backward is
-    not supported (as in mmcv).
-
-    Args:
-        input1, input2 (Tensor): ``(N, C, H, W)`` feature maps of the same shape.
-        kernel_size, max_displacement, stride, padding, dilation,
-        dilation_patch: as in ``mmcv.ops.Correlation``.
-
-    Returns:
-        Tensor: ``(N, 2d+1, 2d+1, H_out, W_out)``.
-    """
-    if not (isinstance(input1, Tensor) and isinstance(input2, Tensor)) or \
-            input1.dim() != 4 or input1.shape != input2.shape:
-        raise ValueError(
-            'correlation expects two (N, C, H, W) tensors of the same shape, '
-            f'got {tuple(getattr(input1, "shape", ()))} and '
-            f'{tuple(getattr(input2, "shape", ()))}')
-    if input1.device != input2.device or input1.dtype != input2.dtype:
-        raise ValueError('correlation inputs must share device and dtype, got '
-                         f'{input1.device}/{input1.dtype} and '
-                         f'{input2.device}/{input2.dtype}')
-    kh, kw = _pair(kernel_size)
-    sh, sw = _pair(stride)
-    pad_h, pad_w = _pair(padding)
-    dil_h, dil_w = _pair(dilation)
-    dp_h, dp_w = _pair(dilation_patch)
-    if min(kh, kw, sh, sw, dil_h, dil_w, dp_h, dp_w) < 1 or \
-            min(pad_h, pad_w) < 0 or int(max_displacement) != max_displacement \
-            or max_displacement < 0:
-        raise ValueError(
-            'correlation: kernel_size, stride, dilation and dilation_patch must '
-            'be >= 1, padding and max_displacement integers >= 0; got '
-            f'kernel_size={kernel_size}, stride={stride}, padding={padding}, '
-            f'dilation={dilation}, dilation_patch={dilation_patch}, '
-            f'max_displacement={max_displacement}')
-    md = int(max_displacement)
-    n, _, h, w = input1.shape
-    patch = 2 * md + 1
-    out_h = (h + 2 * pad_h - dil_h * (kh - 1) - 1) // sh + 1
-    out_w = (w + 2 * pad_w - dil_w * (kw - 1) - 1) // sw + 1
-    if out_h <= 0 or out_w <= 0:
-        raise ValueError(f'correlation output would be empty: input {h}x{w}, '
-                         f'kernel {kh}x{kw}, padding {pad_h}x{pad_w}')
-    # window extent (in padded input1 coordinates) actually read
-    ext_h = (out_h - 1) * sh + dil_h * (kh - 1) + 1
-    ext_w = (out_w - 1) * sw + dil_w * (kw - 1) + 1
-    x1, x2 = input1, input2
-    if pad_h or pad_w:
-        x1 = F.pad(input1, (pad_w, pad_w, pad_h, pad_h))
-        x2 = F.pad(input2, (pad_w, pad_w, pad_h, pad_h))
-    x1 = x1[:, :, :ext_h, :ext_w]
-    if kh == 1 and kw == 1:
-        out = _CorrelationK1.apply(x1, x2, md, md, dp_h, dp_w, sh, sw)
-        return out[:, :, :, :out_h, :out_w]
-    dense = _CorrelationK1.apply(x1, x2, md, md, dp_h, dp_w, 1, 1)
-    box = input1.new_ones(1, 1, kh, kw)
-    out = F.conv2d(dense.reshape(n * patch * patch, 1, ext_h, ext_w), box,
-                   stride=(sh, sw), dilation=(dil_h, dil_w))
-    return out.view(n, patch, patch, out_h, out_w)
-
-
-class Correlation(nn.Module):
-    """Pure-PyTorch stand-in for ``mmcv.ops.Correlation`` (same constructor
-    arguments, same ``(N, P, P, H_out, W_out)`` output). See :func:`correlation`.
-    """
-
-    def __init__(self,
-                 kernel_size: int = 1,
-                 max_displacement: int = 1,
-                 stride: int = 1,
-                 padding: int = 0,
-                 dilation: int = 1,
-                 dilation_patch: int = 1) -> None:
-        super().__init__()
-        self.kernel_size = kernel_size
-        self.max_displacement = max_displacement
-        self.stride = stride
-        self.padding = padding
-        self.dilation = dilation
-        self.dilation_patch = dilation_patch
-
-    def forward(self, input1: Tensor, input2: Tensor) -> Tensor:
-        return correlation(input1, input2, self.kernel_size,
-                           self.max_displacement, self.stride, self.padding,
-                           self.dilation, self.dilation_patch)
-
-    def __repr__(self) -> str:
-        return (f'{self.__class__.__name__}(kernel_size={self.kernel_size}, '
-                f'max_displacement={self.max_displacement}, '
-                f'stride={self.stride}, padding={self.padding}, '
-                f'dilation={self.dilation}, '
-                f'dilation_patch={self.dilation_patch})')
-
-
-# --------------------------------------------------------------------------
-# point_sample (pure PyTorch in mmcv already; loaded from its source file)
-# --------------------------------------------------------------------------
-def _load_mmcv_point_sample_module():
-    """Load ``mmcv/ops/point_sample.py`` as a standalone module.
-
-    The file only needs torch, but importing it as ``mmcv.ops.point_sample``
-    would run ``mmcv/ops/__init__.py``, which needs ``mmcv._ext``.
-    """
-    import importlib.util
+def _load_mmcv_point_sample_module() -> types.ModuleType:
+    """Load ``mmcv/ops/point_sample.py`` (pure PyTorch) as a standalone
+    module: importing it as ``mmcv.ops.point_sample`` would run
+    ``mmcv/ops/__init__.py``, which needs ``mmcv._ext``."""
     import mmcv
     path = os.path.join(os.path.dirname(mmcv.__file__), 'ops', 'point_sample.py')
     spec = importlib.util.spec_from_file_location('mmcv.ops.point_sample', path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-def point_sample(input: Tensor, points: Tensor, align_corners: bool = False,
-                 **kwargs) -> Tensor:
-    """mmcv's ``point_sample`` (pure PyTorch), see mmcv/ops/point_sample.py."""
-    points_3d = False
-    if points.dim() == 3:
-        points_3d = True
-        points = points.unsqueeze(2)
-    output = F.grid_sample(input, 2.0 * points - 1.0,
-                           align_corners=align_corners, **kwargs)
-    if points_3d:
-        output = output.squeeze(3)
-    return output
-
-
-def bilinear_grid_sample(im: Tensor, grid: Tensor,
-                         align_corners: bool = False) -> Tensor:
-    """``F.grid_sample`` with bilinear mode and zero padding."""
-    return F.grid_sample(im, grid, mode='bilinear', padding_mode='zeros',
-                         align_corners=align_corners)
 
 
 class _MissingOp:
@@ -371,21 +109,18 @@ def _build_standin_module() -> types.ModuleType:
     module = types.ModuleType('mmcv.ops')
     module.__doc__ = ('efc_mm pure-PyTorch stand-in for mmcv.ops (mmcv-lite '
                       'has no compiled ops). Real: point_sample, '
-                      'bilinear_grid_sample, Correlation. Everything else '
-                      'raises when used.')
+                      'bilinear_grid_sample, SimpleRoIAlign (mmcv\'s own '
+                      'pure-PyTorch file) and Correlation '
+                      '(efc_mm.ops.correlation). Everything else raises '
+                      'when used.')
     module.__file__ = __file__
     module.__path__ = []  # a package, so `import mmcv.ops.x` fails cleanly
-    module.point_sample = point_sample
-    module.bilinear_grid_sample = bilinear_grid_sample
-    module.Correlation = Correlation
+    module.Correlation = _correlation_module().Correlation
     module.EFC_MM_STANDIN = True
-    try:
-        real_ps = _load_mmcv_point_sample_module()
-        module.point_sample = real_ps.point_sample
-        module.bilinear_grid_sample = real_ps.bilinear_grid_sample
-        module.SimpleRoIAlign = real_ps.SimpleRoIAlign
-    except Exception:  # pragma: no cover - fall back to our copies above
-        pass
+    real_ps = _load_mmcv_point_sample_module()
+    module.point_sample = real_ps.point_sample
+    module.bilinear_grid_sample = real_ps.bilinear_grid_sample
+    module.SimpleRoIAlign = real_ps.SimpleRoIAlign
 
     def __getattr__(name: str):
         if name.startswith('__'):
@@ -399,8 +134,12 @@ def _build_standin_module() -> types.ModuleType:
 def install_mmcv_ops_standin(force: bool = False) -> bool:
     """Register the pure-PyTorch stand-in as ``mmcv.ops`` if the real one fails.
 
-    Covers: mmcv-lite has no ``mmcv._ext``; mmseg 1.2.2 and mmflow 1.0.0rc0
-    import ``mmcv.ops`` unguarded. With full mmcv installed this does nothing.
+    ``mmseg.models`` imports ``mmcv.ops.point_sample`` / ``sigmoid_focal_loss``
+    and ``mmflow.models`` imports ``mmcv.ops.Correlation`` unguarded, so on
+    mmcv-lite both fail with ``No module named 'mmcv._ext'``. The stand-in
+    provides the pure-PyTorch ops for real and a placeholder that raises a
+    clear :class:`RuntimeError` naming full mmcv for every other op. With full
+    mmcv installed this does nothing.
 
     Args:
         force (bool): install the stand-in even if the real ``mmcv.ops``
@@ -432,16 +171,18 @@ def install_mmcv_ops_standin(force: bool = False) -> bool:
 
 
 # --------------------------------------------------------------------------
-# Checkpoints on torch >= 2.6
+# 2. mmengine checkpoints on torch >= 2.6
+# Upstream: torch >= 2.6 defaults torch.load to weights_only=True and
+# mmengine 0.10.7 does not pass weights_only=False, so it cannot read its own
+# checkpoints (open-mmlab/mmengine#1655, fix proposed in #1650).
 # --------------------------------------------------------------------------
 def load_from_local_trusted(filename: str, map_location=None):
     """mmengine's local checkpoint loader with ``weights_only=False``.
 
-    Covers: torch >= 2.6 ``torch.load`` defaults to ``weights_only=True`` and
-    mmengine 0.10.7 does not override it, so its own checkpoints (which
-    pickle ``HistoryBuffer`` and numpy objects in ``message_hub``) fail to load
-    on resume and in ``tools/test.py --checkpoint``. Unpickling runs code:
-    only load checkpoints you trust.
+    mmengine's checkpoints pickle ``HistoryBuffer`` and numpy objects in
+    ``message_hub``; with ``weights_only=True`` resuming and
+    ``tools/test.py CONFIG CKPT`` fail with ``UnpicklingError``. Unpickling
+    runs code: **only load checkpoints you trust**.
     """
     filename = os.path.expanduser(filename)
     if not os.path.isfile(filename):
@@ -449,32 +190,73 @@ def load_from_local_trusted(filename: str, map_location=None):
     return torch.load(filename, map_location=map_location, weights_only=False)
 
 
-def patch_checkpoint_loading() -> bool:
-    """Re-register mmengine's local checkpoint scheme (see
-    :func:`load_from_local_trusted`). Returns whether a patch was applied."""
+def _checkpoint_patch_needed() -> bool:
     import inspect
 
     from mmengine.runner import checkpoint as ckpt
-    source = inspect.getsource(ckpt.load_from_local)
-    if 'weights_only' in source:  # upstream fixed it
+    if ckpt.CheckpointLoader._schemes.get('') is load_from_local_trusted:
+        return False  # already patched
+    return 'weights_only' not in inspect.getsource(ckpt.load_from_local)
+
+
+def patch_checkpoint_loading() -> bool:
+    """Re-register mmengine's local checkpoint scheme with
+    :func:`load_from_local_trusted` (for good).
+
+    Returns:
+        bool: whether mmengine now loads local checkpoints with our loader
+        (False: upstream passes ``weights_only`` itself, nothing done).
+    """
+    from mmengine.runner import checkpoint as ckpt
+    if ckpt.CheckpointLoader._schemes.get('') is load_from_local_trusted:
+        return True
+    if not _checkpoint_patch_needed():
         return False
     ckpt.CheckpointLoader.register_scheme(
         prefixes='', loader=load_from_local_trusted, force=True)
-    ckpt.load_from_local = load_from_local_trusted
     return True
 
 
+@contextlib.contextmanager
+def trusted_checkpoint_loading():
+    """Load local mmengine checkpoints with ``weights_only=False`` inside the
+    ``with`` block only; the previous loader is restored on exit.
+
+    For APIs that load a checkpoint the user names (``init_model``) without
+    patching mmengine for the rest of the process.
+    """
+    from mmengine.runner import checkpoint as ckpt
+    if not _checkpoint_patch_needed():
+        yield
+        return
+    previous = ckpt.CheckpointLoader._schemes.get('')
+    ckpt.CheckpointLoader.register_scheme(
+        prefixes='', loader=load_from_local_trusted, force=True)
+    try:
+        yield
+    finally:
+        if previous is not None:
+            ckpt.CheckpointLoader.register_scheme(
+                prefixes='', loader=previous, force=True)
+
+
 # --------------------------------------------------------------------------
-# CPU-only distributed launch
+# 3. Distributed training on a machine without CUDA
+# Upstream: mmengine 0.10.7 mmengine/dist/utils.py `_init_dist_pytorch` calls
+# torch.cuda.set_device unconditionally, Runner.wrap_model gives DDP
+# device_ids=[LOCAL_RANK], and mmseg's default runtime asks for nccl.
 # --------------------------------------------------------------------------
 def patch_cpu_distributed() -> bool:
     """Let ``tools/dist_train.sh`` run on a machine without CUDA.
 
-    Covers: mmengine 0.10.7 ``_init_dist_pytorch`` calls
-    ``torch.cuda.set_device`` unconditionally and mmseg's runtime asks for
-    the ``nccl`` backend; ``Runner.wrap_model`` gives DDP
-    ``device_ids=[LOCAL_RANK]``. Without CUDA we use ``gloo``, skip
-    ``set_device`` and pass ``device_ids=None``. With CUDA nothing changes.
+    Without CUDA: the process group is initialised with ``gloo`` and without
+    ``torch.cuda.set_device``; DDP gets ``device_ids=None``; and the runner's
+    ``env_cfg.dist_cfg.backend`` reads ``'gloo'`` (what is used), so the
+    logged runtime environment and config tell the truth. With CUDA nothing
+    changes.
+
+    Returns:
+        bool: whether the patch is in place.
     """
     if torch.cuda.is_available():
         return False
@@ -494,6 +276,23 @@ def patch_cpu_distributed() -> bool:
     _init_dist_pytorch_cpu._efc_mm_patched = True
     dist_utils._init_dist_pytorch = _init_dist_pytorch_cpu
 
+    original_setup_env = runner_mod.Runner.setup_env
+
+    def setup_env(self, env_cfg):
+        """Runner.setup_env with ``dist_cfg.backend = 'gloo'`` on CPU."""
+        dist_cfg = env_cfg.get('dist_cfg', None)
+        if isinstance(dist_cfg, dict) and \
+                dist_cfg.get('backend', 'gloo') != 'gloo':
+            dist_cfg['backend'] = 'gloo'  # the same dict is logged later
+            cfg_env = self.cfg.get('env_cfg', None)
+            if cfg_env is not None and isinstance(
+                    cfg_env.get('dist_cfg', None), dict):
+                cfg_env['dist_cfg']['backend'] = 'gloo'
+        return original_setup_env(self, env_cfg)
+
+    setup_env._efc_mm_patched = True
+    runner_mod.Runner.setup_env = setup_env
+
     original_wrap = runner_mod.Runner.wrap_model
 
     def wrap_model(self, model_wrapper_cfg, model):
@@ -510,17 +309,30 @@ def patch_cpu_distributed() -> bool:
             find_unused_parameters=self.cfg.get('find_unused_parameters',
                                                 False))
 
+    wrap_model._efc_mm_patched = True
     runner_mod.Runner.wrap_model = wrap_model
     return True
 
 
-_APPLIED = {}
+_APPLIED: dict = {}
 
 
-def apply_all() -> dict:
-    """Apply every patch (idempotent). Returns ``{patch_name: applied}``."""
+def apply_runtime_patches() -> dict:
+    """Apply the checkpoint and CPU-DDP patches (idempotent); the
+    ``mmcv.ops`` stand-in is already in place after ``import efc_mm``.
+
+    Called by :func:`efc_mm.utils.register_all_modules`.
+
+    Returns:
+        dict: ``{patch_name: applied}``.
+    """
     if not _APPLIED:
         _APPLIED['mmcv_ops_standin'] = install_mmcv_ops_standin()
         _APPLIED['checkpoint_weights_only'] = patch_checkpoint_loading()
         _APPLIED['cpu_distributed'] = patch_cpu_distributed()
     return dict(_APPLIED)
+
+
+def runtime_patches_applied() -> bool:
+    """Whether :func:`apply_runtime_patches` has run in this process."""
+    return bool(_APPLIED)

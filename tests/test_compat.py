@@ -1,14 +1,22 @@
-"""The compat layer: mmcv.ops stand-in, checkpoints on torch>=2.6, CPU DDP."""
+"""The compat layer: mmcv.ops stand-in, checkpoints on torch>=2.6, CPU DDP,
+and when each is applied (``import efc_mm`` vs ``register_all_modules``)."""
+import glob
 import importlib
+import os
+import subprocess
 import sys
+import textwrap
 
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
-import efc_mm  # noqa: F401  (applies the patches)
+import efc_mm  # noqa: F401  (installs the mmcv.ops stand-in only)
 from efc_mm import compat
+from efc_mm.ops import Correlation
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def test_mmseg_and_mmflow_models_import_on_mmcv_lite():
@@ -18,7 +26,7 @@ def test_mmseg_and_mmflow_models_import_on_mmcv_lite():
     from mmflow.models.builder import OPERATORS
     if compat.MMCV_OPS_IS_STANDIN:
         assert getattr(mmcv.ops, 'EFC_MM_STANDIN', False)
-        assert OPERATORS.get('Correlation') is compat.Correlation
+        assert OPERATORS.get('Correlation') is Correlation
 
 
 def test_mmflow_corr_block_runs_on_standin():
@@ -36,49 +44,6 @@ def test_mmflow_corr_block_runs_on_standin():
     # centre channel (zero displacement) = leaky_relu(mean_c f1 * f2)
     expected = F.leaky_relu((f1 * f2).sum(1) / 4, 0.1)
     torch.testing.assert_close(out[:, 12], expected)
-
-
-def test_correlation_constructor_and_shape_match_mmcv_docs():
-    """Output (N, 2d+1, 2d+1, H_out, W_out), H_out from mmcv's formula."""
-    corr = compat.Correlation(kernel_size=3, max_displacement=2, stride=2,
-                              padding=1, dilation=1, dilation_patch=2)
-    x1, x2 = torch.randn(2, 2, 3, 9, 11).unbind(0)
-    out = corr(x1, x2)
-    h_out = (9 + 2 * 1 - 1 * (3 - 1) - 1) // 2 + 1
-    w_out = (11 + 2 * 1 - 1 * (3 - 1) - 1) // 2 + 1
-    assert out.shape == (2, 5, 5, h_out, w_out)
-    assert 'max_displacement=2' in repr(corr)
-
-
-def test_correlation_matches_direct_loop_small():
-    """A direct transcription of mmcv's CUDA kernel loop (see also
-    tests/test_ops.py for more argument combinations and gradients)."""
-    rng = np.random.default_rng(0)
-    a = rng.standard_normal((1, 2, 5, 6))
-    b = rng.standard_normal((1, 2, 5, 6))
-    md, k, s, p, dil, dp = 1, 3, 1, 1, 1, 2
-    out = compat.correlation(torch.from_numpy(a), torch.from_numpy(b), k, md,
-                             s, p, dil, dp).numpy()
-    _, c, h, w = a.shape
-    oh = (h + 2 * p - dil * (k - 1) - 1) // s + 1
-    ow = (w + 2 * p - dil * (k - 1) - 1) // s + 1
-    ref = np.zeros((1, 2 * md + 1, 2 * md + 1, oh, ow))
-    for ph in range(2 * md + 1):
-        for pw in range(2 * md + 1):
-            for y in range(oh):
-                for x in range(ow):
-                    acc = 0.0
-                    for i in range(k):
-                        for j in range(k):
-                            y1 = y * s - p + i * dil
-                            x1 = x * s - p + j * dil
-                            y2 = y1 + (ph - md) * dp
-                            x2 = x1 + (pw - md) * dp
-                            if 0 <= y1 < h and 0 <= x1 < w and \
-                                    0 <= y2 < h and 0 <= x2 < w:
-                                acc += (a[0, :, y1, x1] * b[0, :, y2, x2]).sum()
-                    ref[0, ph, pw, y, x] = acc
-    np.testing.assert_allclose(out, ref, rtol=1e-10, atol=1e-10)
 
 
 def test_point_sample_is_real():
@@ -120,12 +85,11 @@ def test_standin_steps_aside_when_real_ops_import(monkeypatch):
         sys.modules['mmcv.ops'] = saved
 
 
-def test_checkpoint_with_history_buffer_round_trip(tmp_path):
-    """mmengine checkpoints pickle HistoryBuffer; torch>=2.6 refuses them
-    with weights_only=True. Our loader must read them back intact."""
-    from mmengine.logging import HistoryBuffer, MessageHub
-    from mmengine.runner.checkpoint import (_load_checkpoint,
-                                            load_checkpoint, save_checkpoint)
+def _mmengine_checkpoint(tmp_path):
+    """A checkpoint as mmengine's runner writes it (HistoryBuffer and numpy
+    objects pickled), and the model whose weights it holds."""
+    from mmengine.logging import MessageHub
+    from mmengine.runner.checkpoint import save_checkpoint
     model = torch.nn.Conv2d(1, 2, 3)
     hub = MessageHub.get_instance('efc_compat_test')
     hub.update_scalar('train/loss', 0.5)
@@ -134,26 +98,112 @@ def test_checkpoint_with_history_buffer_round_trip(tmp_path):
             'meta': {'iter': 7, 'np_value': np.float64(1.25)}}
     path = tmp_path / 'iter_7.pth'
     save_checkpoint(ckpt, str(path))
+    return str(path), model
+
+
+def test_trusted_checkpoint_loading_is_scoped(tmp_path):
+    """The context manager reads an mmengine checkpoint (which torch>=2.6
+    refuses with weights_only=True) and puts the previous loader back."""
+    from mmengine.logging import HistoryBuffer
+    from mmengine.runner.checkpoint import (CheckpointLoader,
+                                            _load_checkpoint)
+    path, _ = _mmengine_checkpoint(tmp_path)
     with pytest.raises(Exception):
-        torch.load(str(path), weights_only=True)  # the upstream failure
-    loaded = _load_checkpoint(str(path), map_location='cpu')
+        torch.load(path, weights_only=True)  # the upstream failure
+    before = CheckpointLoader._schemes['']
+    with compat.trusted_checkpoint_loading():
+        loaded = _load_checkpoint(path, map_location='cpu')
+    assert CheckpointLoader._schemes[''] is before
     assert loaded['meta']['iter'] == 7
     assert isinstance(loaded['message_hub']['log_scalars']['train/loss'],
                       HistoryBuffer)
+
+
+def test_checkpoint_round_trip_after_runtime_patches(tmp_path):
+    """mmengine checkpoints pickle HistoryBuffer; after the runtime patches
+    mmengine's own loader reads them back intact."""
+    from mmengine.runner.checkpoint import _load_checkpoint, load_checkpoint
+    path, model = _mmengine_checkpoint(tmp_path)
+    applied = compat.apply_runtime_patches()
+    assert applied['checkpoint_weights_only'] is True
+    assert _load_checkpoint(path, map_location='cpu')['meta']['iter'] == 7
     other = torch.nn.Conv2d(1, 2, 3)
-    load_checkpoint(other, str(path), map_location='cpu')
+    load_checkpoint(other, path, map_location='cpu')
     torch.testing.assert_close(other.weight, model.weight)
-
-
-def test_missing_checkpoint_names_the_file(tmp_path):
-    from mmengine.runner.checkpoint import _load_checkpoint
     with pytest.raises(FileNotFoundError, match='nope.pth'):
         _load_checkpoint(str(tmp_path / 'nope.pth'))
 
 
+IMPORT_IS_QUIET = textwrap.dedent('''
+    import torch
+    from mmengine.dist import utils as du
+    from mmengine.runner import checkpoint as ck
+    from mmengine.runner import runner as rr
+
+    def state():
+        return dict(local_scheme=ck.CheckpointLoader._schemes[''],
+                    init_dist=du._init_dist_pytorch,
+                    wrap_model=rr.Runner.wrap_model,
+                    setup_env=rr.Runner.setup_env)
+
+    before = state()
+    import efc_mm  # noqa: F401
+    import efc_mm.models, efc_mm.apis, efc_mm.datasets  # noqa: F401
+    after = state()
+    changed = [k for k in before if after[k] is not before[k]]
+    assert not changed, f'import efc_mm changed {changed}'
+
+    from efc_mm.utils import register_all_modules
+    register_all_modules()
+    patched = state()
+    assert patched['local_scheme'] is not before['local_scheme']
+    if not torch.cuda.is_available():  # the CPU-DDP patch is CPU-only
+        for k in ('init_dist', 'wrap_model', 'setup_env'):
+            assert patched[k] is not before[k], k
+    print('OK')
+''')
+
+
+def test_import_patches_nothing_register_all_modules_does():
+    """``import efc_mm`` leaves mmengine's checkpoint loader and distributed
+    start-up untouched; ``register_all_modules()`` patches them (a fresh
+    process, so that no other test has patched anything yet)."""
+    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=REPO)
+    proc = subprocess.run([sys.executable, '-c', IMPORT_IS_QUIET], env=env,
+                          cwd=REPO, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0 and 'OK' in proc.stdout, \
+        proc.stdout[-2000:] + proc.stderr[-3000:]
+
+
 @pytest.mark.skipif(torch.cuda.is_available(), reason='CPU-only patch')
-def test_cpu_distributed_patch_installed():
+def test_cpu_distributed_patch(tmp_path):
+    """After the runtime patches: init_dist refuses non-torch back ends on
+    CPU, and a runner built from a config asking for nccl logs (and uses)
+    gloo, in the runtime environment and in the config dump."""
     from mmengine.dist import utils as dist_utils
-    assert getattr(dist_utils._init_dist_pytorch, '_efc_mm_patched', False)
+    from mmengine.model import BaseModel
+    from mmengine.runner import Runner
+    compat.apply_runtime_patches()
     with pytest.raises(ValueError, match='needs CUDA'):
         dist_utils._init_dist_pytorch('nccl', init_backend='deepspeed')
+
+    class Toy(BaseModel):
+        def __init__(self):
+            super().__init__()
+            self.conv = torch.nn.Conv2d(1, 1, 1)
+
+        def forward(self, inputs, data_samples=None, mode='tensor'):
+            return self.conv(inputs)
+
+    env_cfg = dict(dist_cfg=dict(backend='nccl'))
+    runner = Runner(model=Toy(), work_dir=str(tmp_path), env_cfg=env_cfg,
+                    default_scope='mmseg',
+                    cfg=dict(env_cfg=dict(dist_cfg=dict(backend='nccl'))))
+    assert runner.cfg.env_cfg.dist_cfg.backend == 'gloo'
+    logs = glob.glob(str(tmp_path / '*' / '*.log'))
+    assert len(logs) == 1, logs
+    with open(logs[0]) as f:
+        log = f.read()
+    assert "dist_cfg: {'backend': 'gloo'}" in log, log[-3000:]
+    assert 'nccl' not in log

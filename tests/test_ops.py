@@ -12,8 +12,7 @@ import pytest
 import torch
 from scipy import ndimage
 
-import efc_mm  # noqa: F401  (compat patches first)
-from efc_mm.compat import Correlation as CompatCorrelation
+import efc_mm  # noqa: F401  (the mmcv.ops stand-in first)
 from efc_mm.ops import (Correlation, correlation, occlusion_from_range_map,
                         range_map, ssim, warp)
 
@@ -249,7 +248,6 @@ def test_correlation_gradcheck_and_module():
     b = torch.randn(1, 2, 5, 4, dtype=torch.float64, requires_grad=True)
     assert torch.autograd.gradcheck(
         lambda x, y: correlation(x, y, 1, 2, 1, 0, 1, 2), (a, b))
-    assert Correlation is CompatCorrelation
     mod = Correlation(max_displacement=2, dilation_patch=2)
     torch.testing.assert_close(mod(a, b), correlation(a, b, 1, 2, 1, 0, 1, 2))
     assert 'max_displacement=2' in repr(mod)

@@ -114,6 +114,7 @@ def test_dist_train_two_cpu_processes(tmp_path, tiny_data):
             break
     assert rc == 0, log[-4000:]
     assert 'Distributed training: True' in log
+    assert "dist_cfg: {'backend': 'gloo'}" in log  # what is used on CPU
     assert 'Iter(train) [2/2]' in log
     # 4 val images over 2 ranks: each rank runs 2 val iterations
     assert 'Iter(val) [2/2]' in log

@@ -24,7 +24,7 @@ import sys
 
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
 
-import efc_mm  # noqa: E402,F401
+from efc_mm.utils import register_all_modules  # noqa: E402
 from efc_mm.apis import NotStockMMSegError, export_segmentor  # noqa: E402
 
 
@@ -42,6 +42,7 @@ def parse_args(argv=None):
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
+    register_all_modules()  # registries + runtime patches (efc_mm.compat)
     out = export_segmentor(args.config, args.checkpoint, args.out_dir,
                            name=args.name)
     print(f'config:     {out["config"]}')

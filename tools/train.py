@@ -16,8 +16,8 @@ import sys
 # Make `import efc_mm` work when run from a source checkout without install.
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
 
-import efc_mm  # noqa: E402,F401  (compat patches + registration)
-from efc_mm.utils import check_config_types  # noqa: E402
+from efc_mm.utils import (check_config_types,  # noqa: E402
+                         register_all_modules)
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.logging import print_log  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
@@ -61,6 +61,7 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
+    register_all_modules(init_default_scope=False)  # + runtime patches
     cfg = Config.fromfile(args.config)
     cfg.launcher = args.launcher
     if args.cfg_options is not None:

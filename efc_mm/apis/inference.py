@@ -114,8 +114,10 @@ def init_model(config, checkpoint: Optional[str] = None,
         cfg.model.backbone.init_cfg = None
     cfg.test_pipeline = single_frame_test_pipeline(cfg)
     init_default_scope(cfg.get('default_scope', 'mmseg'))
-    model = mmseg_init_model(cfg, None if checkpoint is None
-                             else str(checkpoint), device=device)
+    from ..compat import trusted_checkpoint_loading  # torch>=2.6, mmengine
+    with trusted_checkpoint_loading():  # 0.10.7: a trusted, named file
+        model = mmseg_init_model(cfg, None if checkpoint is None
+                                 else str(checkpoint), device=device)
     if getattr(model, 'dataset_meta', None) is None:
         model.dataset_meta = _default_dataset_meta(cfg, model)
     return model

@@ -12,14 +12,7 @@ from typing import Iterator, Tuple
 from mmengine.config import Config
 from mmengine.registry import DefaultScope, Registry
 
-
-def register_all_modules(init_default_scope: bool = True) -> None:
-    """Import mmseg's and efc_mm's modules so their registries are complete,
-    and set the default scope to ``mmseg`` (as mmseg's own helper does)."""
-    import efc_mm  # noqa: F401
-    from mmseg.utils import register_all_modules as mmseg_register
-    mmseg_register(init_default_scope=init_default_scope)
-    import efc_mm.models  # noqa: F401
+from .set_env import import_all_modules
 
 
 # field prefix -> registry name in mmseg (longest prefix wins)
@@ -72,7 +65,7 @@ def check_config_types(cfg: Config, filename: str = '<config>') -> None:
         KeyError: ``"{filename}: model.decode_head.type='NoSuchHead' is not
         registered in mmseg MODELS (did you mean ...)"``.
     """
-    register_all_modules(init_default_scope=False)
+    import_all_modules(init_default_scope=False)
     scope = cfg.get('default_scope', 'mmseg') or 'mmseg'
     with DefaultScope.overwrite_default_scope(scope):
         for path, type_name in _iter_types(cfg._cfg_dict.to_dict(), ''):

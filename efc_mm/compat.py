@@ -12,9 +12,9 @@ What is patched, and when
   adds a module ``mmcv.ops`` when the real one fails to import.
 * :func:`patch_checkpoint_loading` and :func:`patch_cpu_distributed` --
   *not* applied by ``import efc_mm``. They are applied by
-  :func:`apply_runtime_patches`, which :func:`efc_mm.utils.register_all_modules`
-  calls; ``tools/train.py``, ``tools/test.py``, the demos and the export tool
-  call that first thing.
+  :func:`apply_runtime_patches`, which
+  :func:`efc_mm.utils.register_all_modules` calls; ``tools/train.py``,
+  ``tools/test.py``, the demos and the export tool call that first thing.
 * :func:`trusted_checkpoint_loading` -- the checkpoint patch for the duration
   of one ``with`` block only (used by :func:`efc_mm.apis.init_model`).
 """
@@ -70,8 +70,10 @@ def _load_mmcv_point_sample_module() -> types.ModuleType:
     module: importing it as ``mmcv.ops.point_sample`` would run
     ``mmcv/ops/__init__.py``, which needs ``mmcv._ext``."""
     import mmcv
-    path = os.path.join(os.path.dirname(mmcv.__file__), 'ops', 'point_sample.py')
-    spec = importlib.util.spec_from_file_location('mmcv.ops.point_sample', path)
+    path = os.path.join(os.path.dirname(mmcv.__file__), 'ops',
+                        'point_sample.py')
+    spec = importlib.util.spec_from_file_location('mmcv.ops.point_sample',
+                                                  path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -132,7 +134,8 @@ def _build_standin_module() -> types.ModuleType:
 
 
 def install_mmcv_ops_standin(force: bool = False) -> bool:
-    """Register the pure-PyTorch stand-in as ``mmcv.ops`` if the real one fails.
+    """Register the pure-PyTorch stand-in as ``mmcv.ops`` if the real one
+    fails to import.
 
     ``mmseg.models`` imports ``mmcv.ops.point_sample`` / ``sigmoid_focal_loss``
     and ``mmflow.models`` imports ``mmcv.ops.Correlation`` unguarded, so on

@@ -1,4 +1,4 @@
-"""FlowNet-C correlation (cost volume) with the semantics of ``mmcv.ops.Correlation``.
+"""FlowNet-C correlation (cost volume), semantics of ``mmcv.ops.Correlation``.
 
 Pure PyTorch, forward and backward (a custom autograd Function), for CPUs
 and for mmcv-lite, which has no compiled ops. It is the cost volume of the

@@ -7,7 +7,8 @@ def register_all_modules(init_default_scope: bool = True) -> None:
     ``tools/train.py``, ``tools/test.py``, the demos and the export tool do.
 
     1. Imports mmseg's and efc_mm's modules, so that mmseg's registries hold
-       everything a config can name (as :func:`mmseg.utils.register_all_modules`).
+       everything a config can name (as
+       :func:`mmseg.utils.register_all_modules`).
     2. Applies :func:`efc_mm.compat.apply_runtime_patches`: mmengine loads
        local checkpoints with ``weights_only=False`` (torch >= 2.6; only load
        checkpoints you trust) and, on a machine without CUDA, distributed

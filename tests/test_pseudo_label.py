@@ -25,7 +25,10 @@ def _tool(*parts):
 
 @pytest.fixture(scope='module')
 def world(tmp_path_factory):
-    from efc_mm.datasets.synthetic import generate_synthetic_world
+    try:  # the generator's package (moved out of efc_mm by issue 8)
+        from efc_synthetic import generate_synthetic_world
+    except ImportError:
+        from efc_mm.datasets.synthetic import generate_synthetic_world
     root = str(tmp_path_factory.mktemp('pl') / 'world')
     generate_synthetic_world(root, num_train_snippets=0, num_val_snippets=1,
                              height=32, width=64, frames_per_snippet=4,

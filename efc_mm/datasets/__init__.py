@@ -6,21 +6,29 @@
   single frames (SegNet layout).
 * :class:`KITTIFlowPairDataset`: KITTI unsupervised training pairs and
   KITTI 2015 flow evaluation.
+* :class:`VideoFramesPairDataset`: your own clips (folders of frames, a few
+  labelled).
+* :mod:`.pair_sampling`: what they share (``PairDrawMixin``, ``scan_files``,
+  the ``verify=True`` full scan).
 * :mod:`.transforms`: pair loading, consistent pair geometry, packing.
 * :mod:`.synthetic`: the synthetic world generator;
   :class:`SyntheticWorldPairDataset` / :class:`SyntheticWorldDataset`
   generate it on first use.
 """
-from . import synthetic  # noqa: F401
 from . import transforms  # noqa: F401
 from .camvid_video import CamVidDataset, CamVidVideoDataset
 from .cityscapes_sequence import CityscapesSequencePairDataset
 from .kitti_flow import KITTIFlowPairDataset
+from .pair_sampling import (DataLayoutError, DataVerificationError,
+                            PairDrawMixin, scan_files, verify_dataset)
 from .synthetic_world import (SyntheticWorldDataset,
                               SyntheticWorldPairDataset)
+from .video_frames import VideoFramesPairDataset
 
 __all__ = [
     'CityscapesSequencePairDataset', 'CamVidVideoDataset', 'CamVidDataset',
     'KITTIFlowPairDataset', 'SyntheticWorldPairDataset',
-    'SyntheticWorldDataset', 'transforms', 'synthetic'
+    'SyntheticWorldDataset', 'VideoFramesPairDataset', 'PairDrawMixin',
+    'scan_files', 'verify_dataset', 'DataLayoutError',
+    'DataVerificationError', 'transforms'
 ]

@@ -211,35 +211,106 @@ class PairDrawMixin:
         for name, (imgs, labs) in sorted(groups.items()):
             yield f'sequence {name}', sorted(imgs), sorted(labs)
 
-    def verify(self, num_workers: int = 4) -> None:
-        """Read every image and label of the dataset once and raise one
-        :class:`DataVerificationError` listing every bad file (see
-        :func:`verify_file_groups`)."""
+    def verification_problems(self, num_workers: int = 4) -> List[str]:
+        """Read every image and label of the dataset once; the problems
+        (see :func:`verify_file_groups`), each naming its file."""
         self.full_init()
-        problems = verify_file_groups(
+        return verify_file_groups(
             self._verify_groups(),
             num_classes=len(self.metainfo.get('classes') or ()) or None,
             ignore_index=self.ignore_index,
             label_map=self.label_map,
             reduce_zero_label=self.reduce_zero_label,
             num_workers=num_workers)
+
+    def verify(self, num_workers: int = 4) -> None:
+        """Raise one :class:`DataVerificationError` listing every bad file
+        (unreadable, size mismatch in a group, label out of range)."""
+        problems = self.verification_problems(num_workers)
         if problems:
             raise DataVerificationError(type(self).__name__, problems)
 
 
-class DataVerificationError(ValueError):
-    """Every bad file of a dataset, found by one full scan.
+def verify_dataset(dataset, num_workers: int = 4) -> None:
+    """The full scan of any built segmentation dataset: the pair datasets'
+    own groups, mmseg's single-frame datasets image by image (an image and
+    its label), and the members of dataset wrappers (``ConcatDataset``,
+    ``RepeatDataset``, ...).
+
+    Raises:
+        DataVerificationError: listing every bad file at once.
+    """
+    problems = _dataset_problems(dataset, num_workers)
+    if problems:
+        raise DataVerificationError(type(dataset).__name__, problems)
+
+
+def _dataset_problems(dataset, num_workers: int) -> List[str]:
+    if hasattr(dataset, 'verification_problems'):
+        return dataset.verification_problems(num_workers)
+    if hasattr(dataset, 'datasets'):        # ConcatDataset
+        return [p for d in dataset.datasets
+                for p in _dataset_problems(d, num_workers)]
+    if hasattr(dataset, 'dataset'):         # RepeatDataset, ClassBalanced
+        return _dataset_problems(dataset.dataset, num_workers)
+    if hasattr(dataset, 'full_init'):
+        dataset.full_init()
+    infos = [dataset.get_data_info(i) for i in range(len(dataset))]
+    if not infos:
+        return []
+    groups = [(info['img_path'], [info['img_path']],
+               [info['seg_map_path']] if info.get('seg_map_path') else [])
+              for info in infos]
+    meta = getattr(dataset, 'metainfo', {}) or {}
+    return verify_file_groups(
+        groups, num_classes=len(meta.get('classes') or ()) or None,
+        ignore_index=getattr(dataset, 'ignore_index', 255),
+        label_map=infos[0].get('label_map', getattr(dataset, 'label_map',
+                                                    None)),
+        reduce_zero_label=bool(infos[0].get(
+            'reduce_zero_label', getattr(dataset, 'reduce_zero_label',
+                                         False))),
+        num_workers=num_workers)
+
+
+class DataLayoutError(ValueError):
+    """Every problem of a dataset's files, in one error.
 
     Attributes:
         problems (list[str]): one line per problem, each naming the file.
     """
 
-    def __init__(self, dataset: str, problems: Sequence[str]) -> None:
+    def __init__(self, dataset: str, problems: Sequence[str],
+                 what: str = 'found') -> None:
         self.problems = list(problems)
         lines = '\n'.join(f'  - {p}' for p in self.problems)
-        super().__init__(
-            f'{dataset}: the full data scan (verify=True) found '
-            f'{len(self.problems)} problem(s):\n{lines}')
+        super().__init__(f'{dataset}: {what} {len(self.problems)} '
+                         f'problem(s):\n{lines}')
+
+
+class DataVerificationError(DataLayoutError):
+    """Every bad file found by the full scan (``verify=True``)."""
+
+    def __init__(self, dataset: str, problems: Sequence[str]) -> None:
+        super().__init__(dataset, problems,
+                         'the full data scan (verify=True) found')
+
+
+def image_size(path: str) -> Tuple[Optional[Tuple[int, int]], str]:
+    """``((h, w), '')`` of an image from its header (Pillow, falling back to
+    a full OpenCV decode), or ``(None, why)`` when it cannot be read."""
+    from PIL import Image
+    try:
+        with Image.open(path) as im:
+            w, h = im.size
+        return (int(h), int(w)), ''
+    except Exception as e:  # noqa: BLE001 - any failure: try OpenCV
+        import cv2
+        img = cv2.imread(path, cv2.IMREAD_UNCHANGED)
+        if img is None:
+            return None, (f'image {path} is unreadable (corrupt or not an '
+                          f'image): {e}')
+        return tuple(img.shape[:2]), ''
 
 
 def _image_shape(path: str) -> Tuple[Optional[Tuple[int, int]], str]:

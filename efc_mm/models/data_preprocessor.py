@@ -1,10 +1,11 @@
 """Data preprocessor for batches of frame pairs (and plain single frames)."""
-from typing import Any, Dict
+from typing import Any, Dict, List, Optional, Sequence
 
 import torch
 import torch.nn.functional as F
 from mmengine.structures import PixelData
 from mmseg.models.data_preprocessor import SegDataPreProcessor
+from mmseg.utils import stack_batch
 
 from ..registry import MODELS
 
@@ -19,6 +20,51 @@ _PAIR_PIXEL_FIELDS = {
 }
 
 
+def _describe_input(i: int, frame: Optional[int],
+                    data_samples: Optional[Sequence]) -> str:
+    """``'input 1 of the batch (frame 2, path/b.png)'`` for error messages."""
+    what = f'input {i} of the batch'
+    path = None
+    if data_samples is not None and i < len(data_samples):
+        s = data_samples[i]
+        if frame is not None and hasattr(s, 'frames'):
+            path = s.frames[frame].metainfo.get('img_path')
+        else:
+            path = s.metainfo.get('img_path')
+    parts = [] if frame is None else [f'frame {frame + 1}']
+    if path:
+        parts.append(str(path))
+    return what + (f' ({", ".join(parts)})' if parts else '')
+
+
+def check_finite_inputs(inputs: Sequence[torch.Tensor],
+                        data_samples: Optional[Sequence] = None,
+                        name: str = 'PairSegDataPreProcessor') -> None:
+    """Refuse float inputs holding NaN / inf, naming the sample, the frame
+    and its file: a NaN patch otherwise gives a confident wrong
+    segmentation and NaN flow without any error.
+
+    One device sync for the whole batch; the culprit is looked for only
+    when the check fails. Integer inputs (uint8 images) pass untouched.
+    """
+    floats = [(i, x) for i, x in enumerate(inputs) if x.is_floating_point()]
+    if not floats:
+        return
+    if bool(torch.stack([torch.isfinite(x).all() for _, x in floats]).all()):
+        return
+    bad: List[str] = []
+    for i, x in floats:
+        frames = [None] if x.dim() == 3 else list(range(x.shape[0]))
+        for f in frames:
+            v = x if f is None else x[f]
+            n = int((~torch.isfinite(v)).sum())
+            if n:
+                bad.append(f'{_describe_input(i, f, data_samples)}: {n} of '
+                           f'{v.numel()} values are NaN or inf')
+    raise ValueError(f'{name}: non-finite input image values; expected '
+                     'finite pixel values. ' + '; '.join(bad))
+
+
 @MODELS.register_module()
 class PairSegDataPreProcessor(SegDataPreProcessor):
     """mmseg's :class:`SegDataPreProcessor`, extended to pairs of frames.
@@ -27,11 +73,17 @@ class PairSegDataPreProcessor(SegDataPreProcessor):
       so validation / test configs and ``tools/test.py`` work unchanged.
     * Pairs (each input ``(2, 3, H, W)``, data samples are
       :class:`~efc_mm.structures.PairDataSample`): BGR->RGB, normalisation,
-      and padding to ``size`` / ``size_divisor`` of both frames together
-      (the pad is the same for both), of both frames' ``gt_sem_seg``
-      (``seg_pad_val``) and of every optional flow / occlusion map (0, which
-      also marks padded flow as invalid). Returns ``inputs`` of shape
+      and padding of the 2B frames with mmseg's ``stack_batch`` to one size
+      (the batch's largest frame, at least ``size``, rounded up to
+      ``size_divisor``; the pad is the same for both frames of a pair), so
+      every frame's metainfo carries ``padding_size`` / ``pad_shape`` as in
+      mmseg; both frames' ``gt_sem_seg`` are padded with ``seg_pad_val``
+      and every optional flow / occlusion map with 0 (which also marks
+      padded flow as invalid). Returns ``inputs`` of shape
       ``(B, 2, 3, H, W)``.
+
+    Float inputs holding NaN / inf are refused with an error naming the
+    sample, the frame and its file (both paths).
 
     Args: as :class:`SegDataPreProcessor`.
     """
@@ -39,7 +91,9 @@ class PairSegDataPreProcessor(SegDataPreProcessor):
     def forward(self, data: dict, training: bool = False) -> Dict[str, Any]:
         """Normalise, pad and stack; dispatch on single frames vs pairs."""
         inputs = data['inputs']
-        first = inputs[0] if isinstance(inputs, (list, tuple)) else inputs[0]
+        check_finite_inputs(inputs, data.get('data_samples'),
+                            type(self).__name__)
+        first = inputs[0]
         if first.dim() == 3:
             return super().forward(data, training)
         if first.dim() != 4 or first.shape[0] != 2:
@@ -74,21 +128,31 @@ class PairSegDataPreProcessor(SegDataPreProcessor):
             target_h = -(-target_h // size_divisor) * size_divisor
             target_w = -(-target_w // size_divisor) * size_divisor
 
-        padded = []
-        for i, x in enumerate(inputs):
-            pad = (0, target_w - x.shape[-1], 0, target_h - x.shape[-2])
-            padded.append(F.pad(x, pad, value=self.pad_val))
-            if data_samples is None:
-                continue
-            sample = data_samples[i]
-            for frame in sample.frames:
-                if 'gt_sem_seg' in frame:
-                    frame.gt_sem_seg = PixelData(data=F.pad(
-                        frame.gt_sem_seg.data, pad, value=self.seg_pad_val))
-                frame.set_metainfo(dict(pad_shape=(target_h, target_w)))
+        frames = [x[j] for x in inputs for j in range(2)]
+        frame_samples = None if data_samples is None else \
+            [fs for s in data_samples for fs in s.frames]
+        stacked, _ = stack_batch(frames, frame_samples,
+                                 size=(target_h, target_w),
+                                 pad_val=self.pad_val,
+                                 seg_pad_val=self.seg_pad_val)
+        b = len(inputs)
+        stacked = stacked.view(b, 2, *stacked.shape[1:])
+        if data_samples is None:
+            return dict(inputs=stacked, data_samples=None)
+        for i, sample in enumerate(data_samples):
+            pad = None
+            for frame, x in zip(sample.frames, inputs[i]):
+                pad = list(frame.metainfo['padding_size'])
+                # stack_batch sets img_shape to a torch.Size (mmseg's decode
+                # head then takes it for slide inference and resizes logits
+                # to the unpadded size) and pad_shape from gt_sem_seg (None
+                # without a label): plain tuples of the true shapes instead
+                frame.set_metainfo(dict(img_shape=tuple(x.shape[-2:]),
+                                        pad_shape=(target_h, target_w)))
             for field, value in _PAIR_PIXEL_FIELDS.items():
                 if field in sample:
                     setattr(sample, field, PixelData(data=F.pad(
                         getattr(sample, field).data, pad, value=value)))
-            sample.set_metainfo(dict(pad_shape=(target_h, target_w)))
-        return dict(inputs=torch.stack(padded, 0), data_samples=data_samples)
+            sample.set_metainfo(dict(pad_shape=(target_h, target_w),
+                                     padding_size=pad))
+        return dict(inputs=stacked, data_samples=data_samples)

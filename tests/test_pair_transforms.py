@@ -258,6 +258,43 @@ def test_photometric_same_and_independent():
     assert diffs >= 3
 
 
+def test_photometric_matches_mmseg_draw_for_draw():
+    """Oracle: mmseg's own PhotoMetricDistortion under the same seed, on
+    each frame; shared jitter leaves numpy's stream where one mmseg call
+    leaves it (later transforms draw the same), independent jitter equals
+    two mmseg calls in a row."""
+    import pickle
+    from mmseg.datasets.transforms import PhotoMetricDistortion
+    rng = np.random.default_rng(0)
+    for s in range(12):
+        img, img2 = [(rng.random((9, 11, 3)) * 255).astype(np.uint8)
+                     for _ in range(2)]
+        np.random.seed(s)
+        out = PairPhotoMetricDistortion()(dict(img=img.copy(),
+                                               img2=img2.copy(), x=1))
+        nxt = np.random.rand()
+        np.random.seed(s)
+        ref1 = PhotoMetricDistortion().transform(dict(img=img.copy()))['img']
+        nxt_ref = np.random.rand()
+        np.random.seed(s)
+        ref2 = PhotoMetricDistortion().transform(dict(img=img2.copy()))['img']
+        np.testing.assert_array_equal(out['img'], ref1)
+        np.testing.assert_array_equal(out['img2'], ref2)
+        assert nxt == nxt_ref and out['x'] == 1
+        np.random.seed(s)
+        out = PairPhotoMetricDistortion(independent=True)(
+            dict(img=img.copy(), img2=img2.copy()))
+        np.random.seed(s)
+        pmd = PhotoMetricDistortion()
+        np.testing.assert_array_equal(
+            out['img'], pmd.transform(dict(img=img.copy()))['img'])
+        np.testing.assert_array_equal(
+            out['img2'], pmd.transform(dict(img=img2.copy()))['img'])
+    # DataLoader workers pickle the pipeline
+    t = pickle.loads(pickle.dumps(PairPhotoMetricDistortion()))
+    assert t.share_random_params
+
+
 def test_pack_pair_inputs_contract():
     r = _pair_results(12, 16)
     r['flip'], r['flip_direction'] = False, None

@@ -19,6 +19,13 @@ never leak into the result) when the flow is dense (valid everywhere), and by
 nearest neighbour, together with its valid mask, when it is sparse (KITTI
 LiDAR ground truth), so a sparse vector is never blended with a hole.
 
+Randomness: each geometric transform draws once and applies that draw to
+every map itself (not through mmcv's ``TransformBroadcaster``: a per-image
+transform broadcast over the frames could not scale, negate or rotate the
+flow *vectors*). The colour jitter, which touches the two images only, is
+mmcv's ``TransformBroadcaster`` over ``img`` / ``img2`` with shared random
+parameters (:class:`PairPhotoMetricDistortion`).
+
 Not done (documented decision): a crop or rotation can move the *target* of
 a valid vector out of the new frame; ``gt_occ_*`` is not updated for that, as
 evaluation pipelines only resize. Warping-based checks must test the target's
@@ -29,7 +36,8 @@ from typing import Optional, Sequence, Tuple, Union
 import cv2
 import mmcv
 import numpy as np
-from mmcv.transforms import BaseTransform
+from mmcv.transforms import BaseTransform, TransformBroadcaster
+from mmcv.transforms.utils import cache_randomness
 from mmseg.datasets.transforms import PhotoMetricDistortion
 
 from ...registry import TRANSFORMS
@@ -401,14 +409,65 @@ class PairRandomFlip(BaseTransform):
                 f'direction={self.direction})')
 
 
+class SharedPhotoMetricDistortion(PhotoMetricDistortion):
+    """mmseg's :class:`PhotoMetricDistortion` with all its random draws in
+    one ``@cache_randomness`` method, made in the order and under the same
+    conditions as mmseg's ``transform`` makes them (so a seed gives the same
+    jitter as mmseg's), so that mmcv's ``TransformBroadcaster`` with
+    ``share_random_params=True`` applies one jitter to several images."""
+
+    @cache_randomness
+    def draw_params(self) -> dict:
+        """The jitter: ``None`` for a step that is skipped."""
+        def maybe(draw):
+            return draw() if np.random.randint(2) else None
+
+        p = dict(brightness=maybe(lambda: np.random.uniform(
+            -self.brightness_delta, self.brightness_delta)))
+        p['mode'] = np.random.randint(2)
+        contrast = (lambda: np.random.uniform(self.contrast_lower,
+                                              self.contrast_upper))
+        if p['mode'] == 1:
+            p['contrast'] = maybe(contrast)
+        p['saturation'] = maybe(lambda: np.random.uniform(
+            self.saturation_lower, self.saturation_upper))
+        p['hue'] = maybe(lambda: np.random.randint(-self.hue_delta,
+                                                   self.hue_delta))
+        if p['mode'] == 0:
+            p['contrast'] = maybe(contrast)
+        return p
+
+    def transform(self, results: dict) -> dict:
+        p = self.draw_params()
+        img = results['img']
+        if p['brightness'] is not None:
+            img = self.convert(img, beta=p['brightness'])
+        if p['mode'] == 1 and p['contrast'] is not None:
+            img = self.convert(img, alpha=p['contrast'])
+        if p['saturation'] is not None:
+            img = mmcv.bgr2hsv(img)
+            img[:, :, 1] = self.convert(img[:, :, 1], alpha=p['saturation'])
+            img = mmcv.hsv2bgr(img)
+        if p['hue'] is not None:
+            img = mmcv.bgr2hsv(img)
+            img[:, :, 0] = (img[:, :, 0].astype(int) + p['hue']) % 180
+            img = mmcv.hsv2bgr(img)
+        if p['mode'] == 0 and p['contrast'] is not None:
+            img = self.convert(img, alpha=p['contrast'])
+        results['img'] = img
+        return results
+
+
 @TRANSFORMS.register_module()
-class PairPhotoMetricDistortion(BaseTransform):
+class PairPhotoMetricDistortion(TransformBroadcaster):
     """mmseg's :class:`PhotoMetricDistortion` (brightness, contrast,
-    saturation, hue) on both frames.
+    saturation, hue) on both frames, broadcast over ``img`` / ``img2`` by
+    mmcv's :class:`TransformBroadcaster`.
 
     Args:
         independent (bool): draw the jitter independently per frame (True)
-            or apply exactly the same jitter to both (False, default).
+            or apply exactly the same jitter to both (False, default,
+            ``share_random_params``).
             **Decision**: the default keeps brightness constancy between the
             frames, which the unsupervised photometric loss (eq. 5-6)
             assumes; set True for per-frame jitter (harder, more robust).
@@ -418,15 +477,10 @@ class PairPhotoMetricDistortion(BaseTransform):
 
     def __init__(self, independent: bool = False, **kwargs) -> None:
         self.independent = independent
-        self.pmd = PhotoMetricDistortion(**kwargs)
-
-    def transform(self, results: dict) -> dict:
-        state = np.random.get_state()
-        for i, k in enumerate(IMG_KEYS):
-            if not self.independent and i > 0:
-                np.random.set_state(state)
-            results[k] = self.pmd.transform({'img': results[k]})['img']
-        return results
+        self.pmd = SharedPhotoMetricDistortion(**kwargs)
+        super().__init__(transforms=[self.pmd],
+                         mapping=dict(img=list(IMG_KEYS)),
+                         share_random_params=not independent)
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(independent={self.independent}, '

@@ -15,7 +15,7 @@ Layout (see ``docs/design.md``, "The synthetic world on disk"), with
 ``lf`` is the labelled frame (19 by default). Every frame has both a
 forward (frame -> frame + 1) and a backward (frame -> frame - 1) flow: the
 scene is also rendered at the virtual frames -1 and N (not written). Flow is
-a KITTI 16-bit PNG (:func:`efc_mm.fileio.flow_io.write_flow_kitti`); in
+a KITTI 16-bit PNG (:func:`efc_synthetic.flow_png.write_flow_kitti`); in
 ``flow_occ`` valid = 1 everywhere, in ``flow_noc`` valid = 0 where the pixel
 is occluded in the target frame. Occlusion PNGs are uint8 {0, 255},
 255 = occluded. Images are 8-bit BGR PNGs as OpenCV writes them.
@@ -35,14 +35,17 @@ import tempfile
 import cv2
 import numpy as np
 
-from efc_mm.fileio.flow_io import write_flow_kitti
 from .classes import CLASSES, IGNORE_INDEX, PALETTE, USED_TRAIN_IDS
+from .flow_png import write_flow_kitti
 from .render import render_snippet
 
 __all__ = ['generate_synthetic_world', 'ensure_synthetic_world',
            'world_meta', 'snippet_files', 'GENERATOR_VERSION']
 
-GENERATOR = 'efc_mm.datasets.synthetic'
+GENERATOR = 'efc_synthetic'
+#: names earlier releases wrote to meta.json (the generator was
+#: efc_mm.datasets.synthetic); their worlds are the same and stay valid
+_ACCEPTED_GENERATORS = (GENERATOR, 'efc_mm.datasets.synthetic')
 #: bump when the rendered content changes (invalidates existing worlds)
 GENERATOR_VERSION = '1.0'
 #: OpenCV's default PNG settings are its fastest (low compression)
@@ -201,7 +204,7 @@ def _run_pool(tasks, workers):
 def _is_our_world(path):
     try:
         with open(osp.join(path, 'meta.json')) as f:
-            return json.load(f).get('generator') == GENERATOR
+            return json.load(f).get('generator') in _ACCEPTED_GENERATORS
     except (OSError, ValueError, AttributeError):
         return False
 
@@ -252,7 +255,7 @@ def generate_synthetic_world(out_dir, num_train_snippets=24,
         if os.listdir(out_dir) and not _is_our_world(out_dir):
             raise FileExistsError(
                 f'{out_dir} exists and does not hold a synthetic world '
-                '(no meta.json of efc_mm.datasets.synthetic); refusing to '
+                '(no meta.json of efc_synthetic); refusing to '
                 'overwrite it: delete it or choose another folder')
     meta = world_meta(num_train_snippets, num_val_snippets, height, width,
                       frames_per_snippet, labelled_frame, seed,
@@ -312,9 +315,10 @@ def ensure_synthetic_world(out_dir, **kwargs):
     def up_to_date():
         try:
             with open(osp.join(out_dir, 'meta.json')) as f:
-                return json.load(f) == expected
+                found = json.load(f)
         except (OSError, ValueError):
             return False
+        return _same_world(found, expected)
 
     if up_to_date():
         return out_dir
@@ -327,6 +331,15 @@ def ensure_synthetic_world(out_dir, **kwargs):
             return out_dir
         return generate_synthetic_world(out_dir, workers=workers,
                                         **gen_kwargs)
+
+
+def _same_world(found, expected):
+    """Whether meta.json content ``found`` describes the world
+    ``expected`` describes; the generator's old name is accepted."""
+    if not isinstance(found, dict) or \
+            found.get('generator') not in _ACCEPTED_GENERATORS:
+        return False
+    return dict(found, generator=expected['generator']) == expected
 
 
 class _file_lock:

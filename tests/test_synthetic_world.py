@@ -1,23 +1,28 @@
-"""Tests of the embedded synthetic world (efc_mm.datasets.synthetic).
+"""Tests of the embedded synthetic world (the package efc_synthetic).
 
 Tiny sizes (64x128, 6-frame snippets) keep the whole file well under a
 minute. Flow is checked with an independent numpy bilinear sampler written
 here, not with the generator's own code.
 """
 import glob
+import hashlib
 import json
 import os
 import os.path as osp
+import subprocess
+import sys
 
 import cv2
 import numpy as np
 import pytest
 
-from efc_mm.datasets.synthetic import (USED_TRAIN_IDS, ensure_synthetic_world,
-                                       generate_synthetic_world,
-                                       render_snippet)
-from efc_mm.datasets.synthetic import world as world_mod
-from efc_mm.fileio.flow_io import read_flow_kitti, write_flow_kitti
+from efc_mm.fileio import read_flow_kitti
+from efc_synthetic import (USED_TRAIN_IDS, ensure_synthetic_world,
+                           generate_synthetic_world, render_snippet,
+                           write_flow_kitti)
+from efc_synthetic import world as world_mod
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 H, W, N, LF = 64, 128, 6, 4
 TINY = dict(num_train_snippets=2, num_val_snippets=1, height=H, width=W,
@@ -336,6 +341,38 @@ def test_determinism_same_seed_same_bytes(tmp_path):
         assert np.array_equal(x[k], y[k])
 
 
+#: sha256 over (relative path, decoded pixels) of every PNG of the world
+#: below, as generator version 1.0 writes it (measured before the generator
+#: moved from efc_mm.datasets.synthetic to efc_synthetic; pixels, not file
+#: bytes, so that another zlib in OpenCV does not matter).
+#: Worlds on disk are reused whenever meta.json matches, so the bytes may
+#: change only together with GENERATOR_VERSION.
+GOLDEN_WORLD_SHA256 = {
+    '1.0': 'f95d43ee44fb2ac630d436cb5e85c512c55d045044861c1500156f4cbbc8a684'}
+
+
+def _world_digest(root):
+    h = hashlib.sha256()
+    for p in sorted(glob.glob(osp.join(root, '**', '*'), recursive=True)):
+        rel = osp.relpath(p, root)
+        if osp.isfile(p) and rel != 'meta.json':
+            img = cv2.imread(p, cv2.IMREAD_UNCHANGED)
+            h.update(f'{rel} {img.shape} {img.dtype}'.encode())
+            h.update(np.ascontiguousarray(img).tobytes())
+    return h.hexdigest()
+
+
+def test_world_bytes_change_only_with_generator_version(tmp_path):
+    root = generate_synthetic_world(
+        str(tmp_path / 'w'), num_train_snippets=2, num_val_snippets=1,
+        height=64, width=96, frames_per_snippet=4, labelled_frame=2,
+        snippets_per_city=2, seed=3, workers=1)
+    version = world_mod.GENERATOR_VERSION
+    assert version in GOLDEN_WORLD_SHA256, (
+        f'new GENERATOR_VERSION {version}: add its digest here')
+    assert _world_digest(root) == GOLDEN_WORLD_SHA256[version]
+
+
 # ---------------------------------------------------- ensure / robustness
 def test_ensure_is_idempotent_and_regenerates_on_change(tmp_path):
     kw = dict(num_train_snippets=1, num_val_snippets=0, height=32, width=64,
@@ -363,6 +400,38 @@ def test_ensure_is_idempotent_and_regenerates_on_change(tmp_path):
     os.remove(meta)
     with pytest.raises(FileExistsError, match='refusing'):
         ensure_synthetic_world(root, **kw)
+
+
+def test_world_with_the_old_generator_name_is_reused(tmp_path):
+    """A world whose meta.json names the generator's former module
+    (efc_mm.datasets.synthetic) is accepted as it is, not regenerated."""
+    kw = dict(num_train_snippets=1, num_val_snippets=0, height=32, width=64,
+              frames_per_snippet=2, labelled_frame=1, seed=0, workers=1)
+    root = generate_synthetic_world(str(tmp_path / 'w'), **kw)
+    meta_path = osp.join(root, 'meta.json')
+    meta = json.load(open(meta_path))
+    assert meta['generator'] == 'efc_synthetic'
+    meta['generator'] = 'efc_mm.datasets.synthetic'
+    with open(meta_path, 'w') as f:
+        json.dump(meta, f)
+    stamp = os.stat(meta_path).st_mtime_ns
+    assert ensure_synthetic_world(root, **kw) == root
+    assert os.stat(meta_path).st_mtime_ns == stamp  # not regenerated
+    meta['generator'] = 'someone_else'
+    with open(meta_path, 'w') as f:
+        json.dump(meta, f)
+    with pytest.raises(FileExistsError, match='refusing'):
+        ensure_synthetic_world(root, **kw)
+
+
+def test_generator_imports_neither_torch_nor_mmseg():
+    code = ('import sys, efc_synthetic; '
+            'bad = [m for m in ("torch", "mmseg", "mmcv", "efc_mm") '
+            'if m in sys.modules]; assert not bad, bad; print("OK")')
+    env = dict(os.environ, PYTHONPATH=REPO)
+    proc = subprocess.run([sys.executable, '-c', code], env=env, cwd=REPO,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and 'OK' in proc.stdout, proc.stderr
 
 
 def test_interrupted_run_leaves_nothing(tmp_path, monkeypatch):

@@ -70,6 +70,9 @@ def forward_backward_visible(flow_ab, flow_ba, alpha1: float = FB_ALPHA1,
                              alpha2: float = FB_ALPHA2) -> torch.Tensor:
     """Forward-backward check of ``flow_ab`` against ``flow_ba``.
 
+    Not mmflow's ``forward_backward_consistency``: it sums ``flow_fw * 2``
+    where the test needs ``flow_fw ** 2`` (|F|^2).
+
     Args:
         flow_ab: flow a -> b, ``(2, H, W)`` or ``(H, W, 2)``, pixels.
         flow_ba: flow b -> a, same shape.

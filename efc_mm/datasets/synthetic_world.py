@@ -28,7 +28,7 @@ def prepare_world(data_root: str, world: Optional[dict]) -> None:
                          'the world is, or is to be generated)')
     from mmengine.dist import barrier, get_dist_info
 
-    from .synthetic import ensure_synthetic_world
+    from efc_synthetic import ensure_synthetic_world
     rank, world_size = get_dist_info()
     if rank == 0:
         ensure_synthetic_world(osp.expanduser(data_root), **world)

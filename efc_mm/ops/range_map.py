@@ -30,6 +30,9 @@ def range_map(flow_bw: Tensor) -> Tensor:
     weights, but EFC never differentiates the target: use
     :func:`occlusion_from_range_map`, which runs under ``torch.no_grad``.
 
+    Not mmflow's ``compute_range_map``: it allocates the mass on the CPU
+    (fails for CUDA flow) and thresholds at 1 instead of returning the mass.
+
     Args:
         flow_bw (Tensor): ``(N, 2, H, W)`` flow from frame i+t to frame i, px.
 

@@ -8,6 +8,11 @@ cyan-blue 11, blue-magenta 13, magenta-red 6), saturation = magnitude
 (white = no motion). Directions in image coordinates (y down): +x red,
 +y (down) yellow-orange, -x cyan-blue, -y (up) blue-violet. Vectors longer
 than ``max_flow`` keep their hue and are darkened by 0.75.
+
+Not mmcv's ``flow2rgb`` / ``make_color_wheel``: its wheel drops the
+reference code's ``floor(255 k / n)`` (colours off by up to one level), and
+``flow2rgb`` always scales by the image's own maximum (no fixed
+``max_flow``) and paints unknown vectors black.
 """
 from typing import Optional
 

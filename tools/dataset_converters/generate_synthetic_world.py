@@ -6,7 +6,8 @@ Example::
     python tools/dataset_converters/generate_synthetic_world.py \\
         data/efc_synthetic --train 24 --val 6 --height 256 --width 512
 
-See ``docs/design.md`` ("The synthetic world on disk") for the layout.
+See ``docs/design.md`` ("The synthetic world on disk") for the layout; the
+generator is the package :mod:`efc_synthetic`.
 """
 import argparse
 import os
@@ -14,23 +15,10 @@ import os.path as osp
 import sys
 import time
 
-_REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
-sys.path.insert(0, _REPO)
+# Make `import efc_synthetic` work from a source checkout without install.
+sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
 
-
-def _light_import():
-    """Import the generator without running ``efc_mm``'s package
-    ``__init__`` files (they import torch and mmseg, ~5-10 s; the world
-    needs only numpy and OpenCV). Only done when ``efc_mm`` is not imported
-    yet, i.e. when this file runs as a command."""
-    if 'efc_mm' not in sys.modules:
-        import types
-        for name in ('efc_mm', 'efc_mm.datasets', 'efc_mm.fileio'):
-            mod = types.ModuleType(name)
-            mod.__path__ = [osp.join(_REPO, *name.split('.'))]
-            sys.modules[name] = mod
-    from efc_mm.datasets import synthetic
-    return synthetic
+import efc_synthetic  # noqa: E402  (numpy + OpenCV only: no torch/mmseg)
 
 
 def parse_args(argv=None):
@@ -61,9 +49,8 @@ def main(argv=None):
                   snippets_per_city=args.snippets_per_city,
                   workers=args.workers)
     t0 = time.time()
-    synthetic = _light_import()
-    fn = synthetic.ensure_synthetic_world if args.if_missing else \
-        synthetic.generate_synthetic_world
+    fn = efc_synthetic.ensure_synthetic_world if args.if_missing else \
+        efc_synthetic.generate_synthetic_world
     root = fn(args.out_dir, **kwargs)
     n = sum(len(f) for _, _, f in os.walk(root))
     print(f'synthetic world: {root} ({n} files, {args.train} train + '

@@ -61,7 +61,11 @@ class EFCFlowMetric(BaseMetric):
     mmflow's ``EndPointError`` / ``FlowOutliers`` average the pooled value of
     each *batch* over batches, so they equal ``EPE_all`` / ``Fl_all_img``
     with batch size 1 and ``EPE_all_px`` / ``Fl_all`` when all images form a
-    single batch (tested in ``tests/test_metrics.py``).
+    single batch (tested in ``tests/test_metrics.py``). They are not used
+    here because they are missing what this metric needs: forward flow only,
+    no noc split, no Middlebury 'unknown flow' mask, fixed 3 px / 5 %
+    thresholds, a result that changes with the test batch size, and numpy
+    on the CPU (the sums here stay on the prediction's device).
 
     Args:
         direction (str): ``'fw'`` (default), ``'bw'`` or ``'both'``.

@@ -226,12 +226,7 @@ def test_flow_agrees_with_mmflow():
                   valid.astype(np.float32)),
         make_pair(gt * 0.8, gt, None),  # dense: every pixel counts
     ]
-    dicts = []
-    for s in samples:
-        d = s.to_dict()
-        if 'gt_valid_fw' in d:  # mmflow's name for the valid mask
-            d['gt_valid_fw'] = d['gt_valid_fw']
-        dicts.append(d)
+    dicts = [s.to_dict() for s in samples]  # field names are mmflow's
 
     def mmflow_eval(metric, batch):
         for i in range(0, len(dicts), batch):

@@ -18,14 +18,16 @@ Fields of :class:`PairDataSample` (all tensors cover the padded image):
                        present**: an unlabelled frame carries all ``255``
                        (mmseg heads stack gt maps of every sample); metainfo
                        ``img_path``, ``ori_shape``, ``img_shape``,
-                       ``pad_shape``, ``flip``, ... as in mmseg.
+                       ``flip``, ... as in mmseg; ``pad_shape`` and
+                       ``padding_size`` are set by the data preprocessor
+                       (mmseg's ``stack_batch``).
 ``frame2``             the same for frame i+t.
 ``gt_flow_fw``         optional PixelData ``(2, H, W)`` float: flow i -> i+t
                        in pixels, channel 0 = u (x), 1 = v (y).
 ``gt_flow_bw``         optional, flow i+t -> i.
-``gt_valid_fw``   optional PixelData ``(1, H, W)`` float in {0, 1}:
+``gt_valid_fw``        optional PixelData ``(1, H, W)`` float in {0, 1}:
                        where ``gt_flow_fw`` is defined (sparse KITTI GT).
-``gt_valid_bw``   optional, for ``gt_flow_bw``.
+``gt_valid_bw``        optional, for ``gt_flow_bw``.
 ``gt_occ_fw``          optional PixelData ``(1, H, W)`` float in {0, 1}:
                        1 = pixel of frame i occluded / out of view in i+t.
 ``gt_occ_bw``          optional, for frame i+t.

@@ -15,7 +15,7 @@ The results dict of a pair (every pair transform reads and writes these keys;
 ``seg_map2_path``
 ``gt_flow_fw``            optional ``(H, W, 2)`` float32 flow i -> i+t (u, v)
 ``gt_flow_bw``            optional ``(H, W, 2)`` float32 flow i+t -> i
-``gt_valid_fw/bw``   ``(H, W)`` float32 {0, 1}, present with the flow
+``gt_valid_fw/bw``        ``(H, W)`` float32 {0, 1}, present with the flow
 ``gt_occ_fw/bw``          optional ``(H, W)`` float32 {0, 1}, 1 = occluded
 ``seg_fields``            ``['gt_seg_map', 'gt_seg_map2']`` (mmseg style)
 ``frame_gap``,            pair metainfo (set by the dataset)

@@ -18,6 +18,7 @@ import cv2  # noqa: E402
 from efc_mm.utils import register_all_modules  # noqa: E402
 from efc_mm.apis import (inference_pair, inference_segmentor,  # noqa: E402
                          init_model, read_image)
+from efc_mm.apis.inference import warn_random_weights  # noqa: E402
 from efc_mm.visualization import make_pair_panel, make_panel  # noqa: E402
 
 
@@ -30,7 +31,10 @@ def parse_args(argv=None):
     parser.add_argument('--img2', help='second frame (i+t): pair mode')
     parser.add_argument('--out', required=True, help='output PNG')
     parser.add_argument('--device', default='cpu')
-    parser.add_argument('--max-flow', type=float, default=None)
+    parser.add_argument('--max-flow', type=float, default=None,
+                        help='flow magnitude (px) of full colour (the rim '
+                        'of the key drawn under each flow tile); default: '
+                        'the largest vector of the pair')
     parser.add_argument('--opacity', type=float, default=0.5)
     return parser.parse_args(argv)
 
@@ -39,6 +43,8 @@ def main(argv=None):
     """Run the demo; returns the panel (BGR uint8)."""
     args = parse_args(argv)
     register_all_modules()  # registries + runtime patches (efc_mm.compat)
+    if args.checkpoint is None:
+        warn_random_weights(args.config)
     model = init_model(args.config, args.checkpoint, device=args.device)
     img = read_image(args.img)
     meta = getattr(model, 'dataset_meta', None)

@@ -3,7 +3,11 @@
 Writes, per frame, a panel ``segmentation overlay | flow (Middlebury
 colours) | occlusion`` to a video and/or a folder of PNGs. The flow of a
 frame goes to the next frame (the last frame shows its flow to the
-previous one).
+previous one). Keys under the tiles: the flow colour wheel with the
+magnitude of full colour, the 0..1 occlusion scale; a class legend when
+the classes fit. One flow colour scale holds for the whole video
+(``--max-flow``; by default the first pair's largest vector rounded up to
+1, 2, 5, 10, ... px), so colours compare between frames.
 
 Examples::
 
@@ -20,11 +24,13 @@ import sys
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
 
 import cv2  # noqa: E402
+import numpy as np  # noqa: E402
 
 from efc_mm.utils import register_all_modules  # noqa: E402
 from efc_mm.apis import (FrameSource, inference_video,  # noqa: E402
                          init_model)
-from efc_mm.visualization import make_panel  # noqa: E402
+from efc_mm.apis.inference import warn_random_weights  # noqa: E402
+from efc_mm.visualization import make_panel, nice_max_flow  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -46,8 +52,9 @@ def parse_args(argv=None):
                         help='output video fps (default: the source fps, '
                         'or 10 for a folder)')
     parser.add_argument('--max-flow', type=float, default=None,
-                        help='flow magnitude (px) of full colour '
-                        'saturation (default: per frame maximum)')
+                        help='flow magnitude (px) of full colour, the same '
+                        'for every frame (default: from the first pair, '
+                        'rounded up to 1, 2, 5, 10, ... px, at least 1 px)')
     parser.add_argument('--opacity', type=float, default=0.5,
                         help='segmentation overlay opacity in [0, 1]')
     parser.add_argument('--no-flow', action='store_true',
@@ -61,13 +68,42 @@ def parse_args(argv=None):
     return args
 
 
-def _panel(res, model, args):
+class FlowScale:
+    """One flow colour scale for a whole video: ``max_flow`` when given,
+    else fixed at the first flow seen (its largest vector rounded up by
+    :func:`~efc_mm.visualization.nice_max_flow`, at least 1 px). Counts
+    the vectors beyond it (drawn darker, Middlebury style)."""
+
+    def __init__(self, max_flow=None):
+        if max_flow is not None and not max_flow > 0:
+            raise ValueError(f'--max-flow must be > 0, got {max_flow}')
+        self.value = max_flow
+        self.given = max_flow is not None
+        self.total = 0
+        self.beyond = 0
+
+    def __call__(self, flow) -> float:
+        radius = np.hypot(flow[..., 0], flow[..., 1])
+        radius = radius[np.isfinite(radius)]
+        if self.value is None:
+            self.value = nice_max_flow(float(radius.max()) if radius.size
+                                       else 0.0)
+            print(f'flow colour scale: {self.value:g} px = full colour, '
+                  'fixed for every frame (set it with --max-flow)')
+        self.total += radius.size
+        self.beyond += int((radius > self.value).sum())
+        return self.value
+
+
+def _panel(res, model, args, scale):
     titles = ['segmentation']
+    max_flow = None
     if res['flow'] is not None:
         titles += [f'flow to {res["flow_to"]}', 'occlusion']
+        max_flow = scale(res['flow'])
     return make_panel(res['frame'], res['seg'], res['flow'], res['occ'],
                       dataset_meta=getattr(model, 'dataset_meta', None),
-                      max_flow=args.max_flow, alpha=args.opacity,
+                      max_flow=max_flow, alpha=args.opacity,
                       titles=titles)
 
 
@@ -99,6 +135,8 @@ def main(argv=None) -> dict:
     """Run the demo; returns ``dict(frames=n, video=path, pngs=[...])``."""
     args = parse_args(argv)
     register_all_modules()  # registries + runtime patches (efc_mm.compat)
+    if args.checkpoint is None:
+        warn_random_weights(args.config)
     model = init_model(args.config, args.checkpoint, device=args.device,
                        cfg_options=args.cfg_options)
     results = inference_video(model, args.source, with_flow=not args.no_flow,
@@ -109,9 +147,10 @@ def main(argv=None) -> dict:
     if args.out_dir:
         os.makedirs(args.out_dir, exist_ok=True)
     pngs, n = [], 0
+    scale = FlowScale(args.max_flow)
     try:
         for res in results:
-            panel = _panel(res, model, args)
+            panel = _panel(res, model, args, scale)
             if sink is not None:
                 sink.write(panel)
             if args.out_dir:
@@ -126,7 +165,12 @@ def main(argv=None) -> dict:
             sink.close()
     print(f'{n} frames -> ' + ', '.join(
         p for p in (args.out_video, args.out_dir) if p))
-    return dict(frames=n, video=args.out_video, pngs=pngs)
+    if scale.total and scale.beyond:
+        print(f'{100.0 * scale.beyond / scale.total:.2f}% of the flow vectors '
+              f'exceed {scale.value:g} px (drawn darker); a larger --max-flow '
+              'shows them in full')
+    return dict(frames=n, video=args.out_video, pngs=pngs,
+                max_flow=scale.value)
 
 
 if __name__ == '__main__':

@@ -182,7 +182,8 @@ def _load_demo():
 def _check_demo_outputs(out, video, n):
     assert out['frames'] == n and len(out['pngs']) == n
     panel = cv2.imread(out['pngs'][0])
-    assert panel.shape[1] == 3 * 64 and panel.shape[0] > 48
+    # 3 tiles of 64 px (+ a class legend when the classes fit)
+    assert panel.shape[1] >= 3 * 64 and panel.shape[0] > 48
     cap = cv2.VideoCapture(video)
     count = 0
     while cap.read()[0]:
@@ -233,10 +234,23 @@ def pair_items(n=3):
     return items
 
 
-def stub_runner(model, work_dir, loader):
+_VIS_COUNT = [0]
+
+
+def stub_runner(model, work_dir, loader, visualizer=None):
+    if visualizer is None:
+        from efc_mm.visualization import PairLocalVisualizer
+        _VIS_COUNT[0] += 1  # mmengine visualizers are named instances
+        visualizer = PairLocalVisualizer(
+            name=f'test_apis_vis_{_VIS_COUNT[0]}', legend=False)
     return types.SimpleNamespace(model=model, work_dir=str(work_dir),
                                  iter=10, val_dataloader=loader,
-                                 logger=None)
+                                 logger=None, visualizer=visualizer)
+
+
+def _panel_geometry(h):
+    from efc_mm.visualization import footer_height, title_height
+    return title_height(h), footer_height(h)
 
 
 def test_pair_visualization_hook_from_val_loader(model, tmp_path):
@@ -258,11 +272,16 @@ def test_pair_visualization_hook_from_val_loader(model, tmp_path):
     names = sorted(os.listdir(folder))
     assert names == ['pair_00.png', 'pair_01.png']
     panel = cv2.imread(str(folder / 'pair_00.png'))
-    t = panel.shape[0] // 2 - H
-    assert panel.shape == (2 * (H + t), 4 * W, 3)
+    t, f = _panel_geometry(H)
+    # frame | segmentation | flow | occlusion, key strips below
+    assert panel.shape == (2 * (t + H + f), 4 * W, 3)
     # first tile = frame 1 of the pair, as stored (BGR)
     np.testing.assert_array_equal(
         panel[t:t + H, :W], items[0]['inputs'][0].permute(1, 2, 0).numpy())
+    row = t + H + f
+    np.testing.assert_array_equal(
+        panel[row + t:row + t + H, :W],
+        items[0]['inputs'][1].permute(1, 2, 0).numpy())
     model.eval()
     # same iteration again (validation after iter 10): nothing new
     runner.iter = 10
@@ -293,6 +312,37 @@ def test_pair_visualization_hook_dataset_and_single_frames(model, tmp_path):
     assert not (tmp_path / 'x').exists()
 
 
+def test_pair_visualization_hook_goes_through_the_visualizer(model,
+                                                            tmp_path):
+    """The hook draws with runner.visualizer.add_datasample (to the
+    backends with to_backends=True) and says why when it cannot draw."""
+    calls = []
+
+    from efc_mm.visualization import PairLocalVisualizer
+
+    class Spy(PairLocalVisualizer):
+        def add_image(self, name, image, step=0):
+            calls.append((name, image.shape, step))
+
+    vis = Spy(name='test_apis_spy', legend=False)
+    hook = PairVisualizationHook(num_pairs=2, dataset=pair_items(2),
+                                 to_backends=True)
+    assert hook.visualize(stub_runner(model, tmp_path, None, vis)) == []
+    t, f = _panel_geometry(H)
+    assert calls == [('pair_00', (2 * (t + H + f), 4 * W, 3), 10),
+                     ('pair_01', (2 * (t + H + f), 4 * W, 3), 10)]
+    assert not (tmp_path / 'vis_pairs').exists()
+    # a visualizer that cannot draw pairs: disabled, with the reason
+    from mmengine.visualization import Visualizer
+    plain = Visualizer(name='test_apis_plain')
+    hook = PairVisualizationHook(num_pairs=1, dataset=pair_items(1))
+    logged = []
+    runner = stub_runner(model, tmp_path, None, plain)
+    runner.logger = types.SimpleNamespace(warning=logged.append)
+    assert hook.visualize(runner) == []
+    assert 'PairLocalVisualizer' in logged[0] and 'Visualizer' in logged[0]
+
+
 def test_pair_visualization_hook_with_camvid_pair_dataset(model, tmp_path):
     root = shared_path('camvid')
     pytest.importorskip('efc_mm.datasets',
@@ -309,12 +359,12 @@ def test_pair_visualization_hook_with_camvid_pair_dataset(model, tmp_path):
     paths = hook.visualize(stub_runner(model, tmp_path, None))
     assert len(paths) == 2
     panel = cv2.imread(paths[1])
-    t = panel.shape[0] // 2 - 48
-    assert panel.shape == (2 * (48 + t), 4 * 64, 3)  # network input size
+    t, f = _panel_geometry(48)
+    assert panel.shape == (2 * (48 + t + f), 4 * 64, 3)  # network input
     assert len(hook._dataset_meta['classes']) == 11  # CamVid metainfo
 
 
-def test_image_demo(tiny_cfg, tmp_path):
+def test_image_demo(tiny_cfg, tmp_path, capsys):
     import importlib.util
     spec = importlib.util.spec_from_file_location(
         'image_demo', osp.join(REPO_ROOT, 'demo', 'image_demo.py'))
@@ -326,11 +376,13 @@ def test_image_demo(tiny_cfg, tmp_path):
     cv2.imwrite(p2, f2)
     pair = demo.main([p1, tiny_cfg, '--img2', p2, '--out',
                       str(tmp_path / 'pair.png')])
-    assert pair.shape[1] == 4 * W
+    assert pair.shape[1] >= 4 * W  # + the class legend
     np.testing.assert_array_equal(cv2.imread(str(tmp_path / 'pair.png')),
                                   pair)
     single = demo.main([p1, tiny_cfg, '--out', str(tmp_path / 's.png')])
-    assert single.shape[1] == 2 * W
+    assert single.shape[1] >= 2 * W
+    # no checkpoint: a loud warning that the weights are random
+    assert 'RANDOM weights' in capsys.readouterr().err
     with pytest.raises(FileNotFoundError, match='zz.png'):
         demo.main([str(tmp_path / 'zz.png'), tiny_cfg, '--out',
                    str(tmp_path / 'x.png')])
@@ -345,3 +397,74 @@ def test_pair_visualization_hook_keeps_mmengine_hook_methods():
     hook = PairVisualizationHook(after_val=True)
     assert callable(hook.after_val)
     assert type(hook).after_val is Hook.after_val
+
+
+# --------------------------------------------------------------------------
+# issue 10: non-finite input, random weights, images named as videos, one
+# flow scale per video
+# --------------------------------------------------------------------------
+def test_non_finite_input_is_refused_with_its_name(model):
+    f1, f2 = frames(2)
+    bad = f1.astype(np.float32)
+    bad[5:9, 10:20] = np.nan
+    with pytest.raises(ValueError, match=r'img: .*120 non-finite.* in 40 '
+                       r'pixels.*y=5, x=10'):
+        inference_segmentor(model, bad)
+    inf = f2.astype(np.float64)
+    inf[0, 3, 1] = np.inf
+    with pytest.raises(ValueError, match='img2: .*1 non-finite'):
+        inference_pair(model, f1, inf)
+    # finite float images are fine
+    out = inference_segmentor(model, f1.astype(np.float32))
+    assert out.pred_sem_seg.shape == (H, W)
+
+
+def test_init_model_without_checkpoint_warns(tiny_cfg):
+    with pytest.warns(UserWarning, match='RANDOM weights'):
+        init_model(tiny_cfg)
+
+
+def test_image_renamed_as_video_is_read_with_a_warning(model, tmp_path):
+    from efc_mm.apis.video_io import image_format
+    png = str(tmp_path / 'clip.avi')
+    cv2.imwrite(str(tmp_path / 'f.png'), frames(1)[0])
+    os.rename(str(tmp_path / 'f.png'), png)
+    assert image_format(png) == 'PNG'
+    with pytest.warns(UserWarning, match=r'clip.avi is a PNG image, not a '
+                      r'video .*\.avi.*one frame'):
+        src = FrameSource(png)
+    assert len(list(src)) == 1
+    # a real video says nothing
+    video = str(tmp_path / 'real.avi')
+    writer = cv2.VideoWriter(video, cv2.VideoWriter_fourcc(*'MJPG'), 5,
+                             (W, H))
+    for f in frames(3):
+        writer.write(f)
+    writer.release()
+    assert image_format(video) is None
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        assert len(list(FrameSource(video))) == 3
+
+
+def test_video_demo_one_flow_scale_per_video(tiny_cfg, frame_dir, tmp_path):
+    from efc_mm.visualization import (flow_key_strip, footer_height,
+                                      nice_max_flow, title_height)
+    demo = _load_demo()
+    out = demo.main([frame_dir, tiny_cfg, '--out-dir', str(tmp_path / 'a'),
+                     '--no-progress'])
+    t, f = title_height(H), footer_height(H)
+    keys = [cv2.imread(p)[t + H:t + H + f, W:2 * W] for p in out['pngs']]
+    assert len(keys) == 3
+    # the default scale is a 1-2-5 value, the same key on every frame
+    assert out['max_flow'] == nice_max_flow(out['max_flow'])
+    for k in keys:
+        np.testing.assert_array_equal(k, flow_key_strip(W, f,
+                                                        out['max_flow']))
+    out = demo.main([frame_dir, tiny_cfg, '--out-dir', str(tmp_path / 'b'),
+                     '--no-progress', '--max-flow', '7'])
+    assert out['max_flow'] == 7
+    np.testing.assert_array_equal(
+        cv2.imread(out['pngs'][2])[t + H:t + H + f, W:2 * W],
+        flow_key_strip(W, f, 7.0))

@@ -157,3 +157,100 @@ def test_mim_train_and_test(tmp_path, tiny_data):
                     *_data_opts(tiny_data)], cwd=str(tmp_path))
     assert rc == 0, log[-3000:]
     assert 'mIoU' in log
+
+
+# --------------------------------------------------------------------------
+# tools/test.py --show-dir / --out (issue 10 items 1 and 2)
+# --------------------------------------------------------------------------
+QUICK_CFG = osp.join(REPO, 'configs', 'quickstart',
+                     'psp_efc_tiny_synthetic_cpu.py')
+
+
+def _fresh_checkpoint(cfg, path):
+    rc, log = _run([sys.executable, 'tools/misc/fresh_checkpoint.py', cfg,
+                    path])
+    assert rc == 0, log[-3000:]
+    return path
+
+
+def _quick_world_opts(root):
+    """The quick-start config on a 32x64 world of one val snippet."""
+    opts = []
+    world = dict(num_train_snippets=1, num_val_snippets=1, height=32,
+                 width=64, seed=5)
+    for loader in ('train', 'val', 'test'):
+        prefix = f'{loader}_dataloader'
+        opts += [f'{prefix}.dataset.data_root={root}',
+                 f'{prefix}.num_workers=0',
+                 f'{prefix}.persistent_workers=False']
+        opts += [f'{prefix}.dataset.world.{k}={v}' for k, v in world.items()]
+    return opts
+
+
+@pytest.mark.slow
+def test_test_py_show_dir_and_out_on_quickstart_pairs(tmp_path):
+    """--show-dir writes one pair panel per test pair and --out writes the
+    predictions of the list evaluator config (it crashed before)."""
+    ckpt = _fresh_checkpoint(QUICK_CFG, str(tmp_path / 'fresh.pth'))
+    world = str(tmp_path / 'world')
+    show, out = str(tmp_path / 'show'), str(tmp_path / 'out')
+    rc, log = _run([sys.executable, 'tools/test.py', QUICK_CFG, ckpt,
+                    '--work-dir', str(tmp_path / 'wd'), '--show-dir', show,
+                    '--out', out, '--cfg-options', *_quick_world_opts(world)])
+    assert rc == 0, log[-4000:]
+    assert 'Iter(test) [29/29]' in log
+    vis_dir = osp.join(show, 'vis_data', 'vis_image')
+    panels = sorted(os.listdir(vis_dir))
+    assert len(panels) == 29 and '29 painted images' in log
+    from efc_mm.visualization import footer_height, title_height
+    h, w = 32, 64
+    row = title_height(h) + h + footer_height(h)
+    seq = osp.join(world, 'leftImg8bit_sequence', 'val', 'synth1')
+    first = sorted(os.listdir(seq))[0]
+    panel = cv2.imread(osp.join(vis_dir, f'test_{first}_0.png'))
+    # frame i, its ground truth, frame i+t, its ground truth: 4 rows of
+    # frame | segmentation | flow | occlusion, and the class legend
+    assert panel.shape[0] == 4 * row and panel.shape[1] > 4 * w
+    t = title_height(h)
+    np.testing.assert_array_equal(panel[t:t + h, :w],
+                                  cv2.imread(osp.join(seq, first)))
+
+    # --out: label PNG per frame, .flo / occlusion PNG per pair direction
+    stems = sorted(osp.splitext(n)[0] for n in os.listdir(seq))
+    assert sorted(osp.splitext(n)[0] for n in os.listdir(out)
+                  if n.endswith('.png')) == stems  # 30 frames
+    for sub, n in (('flow_fw', 29), ('flow_bw', 29), ('occ_fw', 29),
+                   ('occ_bw', 29)):
+        assert len(os.listdir(osp.join(out, sub))) == n, sub
+    labels = cv2.imread(osp.join(out, stems[0] + '.png'),
+                        cv2.IMREAD_UNCHANGED)
+    assert labels.shape == (h, w) and labels.max() < 19
+    # the written flow is what the inference API predicts for that pair
+    import mmcv
+    from efc_mm.apis import inference_pair, init_model
+    model = init_model(QUICK_CFG, ckpt)
+    ref = inference_pair(model, osp.join(seq, stems[0] + '.png'),
+                         osp.join(seq, stems[1] + '.png'))
+    np.testing.assert_allclose(
+        mmcv.flowread(osp.join(out, 'flow_fw', stems[0] + '.flo')),
+        ref['flow_fw'], atol=1e-5)
+    np.testing.assert_array_equal(labels, ref['seg1'])
+
+
+def test_test_py_show_dir_says_when_nothing_is_drawn(tmp_path, tiny_data):
+    """mmseg's hook draws every 50th image: 4 test images give none, and
+    tools/test.py says so instead of ending silently."""
+    ckpt = _fresh_checkpoint(TINY_CFG, str(tmp_path / 'fresh.pth'))
+    show, out = str(tmp_path / 'show'), str(tmp_path / 'out')
+    base = [sys.executable, 'tools/test.py', TINY_CFG, ckpt, '--work-dir',
+            str(tmp_path / 'wd'), '--show-dir', show]
+    rc, log = _run(base + _data_opts(tiny_data))
+    assert rc == 0, log[-3000:]
+    assert 'no image was written' in log and '--show-interval 1' in log
+    # with --show-interval 1 every image is drawn; --out of a single
+    # IoUMetric goes through mmseg's output_dir, one label PNG per image
+    rc, log = _run(base + ['--show-interval', '1', '--out', out]
+                   + _data_opts(tiny_data))
+    assert rc == 0, log[-3000:]
+    assert '4 painted images' in log
+    assert sorted(os.listdir(out)) == [f'{i}.png' for i in range(4)]

@@ -85,7 +85,8 @@ param_scheduler = [
 ]
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=400, val_interval=400)
 default_hooks = dict(
-    visualization=dict(type='SegVisualizationHook', draw=False))
+    visualization=dict(type='PairSegVisualizationHook', draw=False,
+                       interval=1))
 custom_hooks = [
     dict(type='PairVisualizationHook', after_val=True, num_pairs=4),
 ]

@@ -6,6 +6,7 @@ Works for EFC configs (``EFCSegmentor``) and for plain mmseg configs
 """
 import copy
 import os.path as osp
+import warnings
 from pathlib import Path
 from typing import Dict, Iterator, Optional, Sequence, Union
 
@@ -19,10 +20,28 @@ from ..structures import PairDataSample
 from .video_io import FrameSource
 
 __all__ = ['init_model', 'inference_segmentor', 'inference_pair',
-           'inference_video', 'pair_sample_to_numpy', 'single_frame_test_pipeline',
-           'DEFAULT_TEST_PIPELINE']
+           'inference_video', 'pair_sample_to_numpy',
+           'single_frame_test_pipeline', 'DEFAULT_TEST_PIPELINE',
+           'RANDOM_WEIGHTS_WARNING', 'warn_random_weights']
 
 ImageLike = Union[str, np.ndarray]
+
+#: what :func:`init_model` (and the demos, louder) say without a checkpoint
+RANDOM_WEIGHTS_WARNING = (
+    'no checkpoint given for {config}: the model has RANDOM weights, its '
+    'segmentation, flow and occlusion are meaningless (pass a checkpoint '
+    'trained with this config)')
+
+
+def warn_random_weights(config, stream=None) -> None:
+    """The loud form of :data:`RANDOM_WEIGHTS_WARNING` (a banner on
+    ``stream``, default stderr) that the demos print without a
+    checkpoint."""
+    import sys
+    bar = '!' * 72
+    print(f'{bar}\nWARNING: {RANDOM_WEIGHTS_WARNING.format(config=config)}'
+          f'\n{bar}', file=stream or sys.stderr)
+
 
 #: single-frame test pipeline used when a config has none usable
 #: (no resize: predictions are made at the input resolution)
@@ -95,7 +114,8 @@ def init_model(config, checkpoint: Optional[str] = None,
 
     Args:
         config (str | Path | Config): config file or object.
-        checkpoint (str, optional): weights; None = random init.
+        checkpoint (str, optional): weights; None = random init (with a
+            ``UserWarning``: the predictions are then meaningless).
         device (str): e.g. ``'cpu'``, ``'cuda:0'``.
         cfg_options (dict, optional): overrides merged into the config.
 
@@ -120,6 +140,9 @@ def init_model(config, checkpoint: Optional[str] = None,
                                  else str(checkpoint), device=device)
     if getattr(model, 'dataset_meta', None) is None:
         model.dataset_meta = _default_dataset_meta(cfg, model)
+    if checkpoint is None:
+        warnings.warn(RANDOM_WEIGHTS_WARNING.format(config=config),
+                      UserWarning, stacklevel=2)
     return model
 
 
@@ -139,19 +162,42 @@ def _pipeline(model, from_array: bool) -> Compose:
     return cache[from_array]
 
 
-def _prepare(model, img: ImageLike) -> dict:
+def _check_finite(img: np.ndarray, name: str) -> None:
+    """Refuse an image array with NaN / inf values: the network would
+    return a confident, meaningless answer for it."""
+    if np.issubdtype(img.dtype, np.floating) or np.issubdtype(
+            img.dtype, np.complexfloating):
+        bad = ~np.isfinite(img)
+        if bad.any():
+            ys, xs = np.nonzero(bad.any(axis=-1))
+            raise ValueError(
+                f'{name}: the image array holds {int(bad.sum())} non-finite '
+                f'values (NaN / inf) in {len(ys)} pixels, e.g. at pixel '
+                f'(y={ys[0]}, x={xs[0]}); '
+                'give a finite BGR image (uint8, or float in the range the '
+                'model was trained on)')
+
+
+def _prepare(model, img: ImageLike, name: str = 'img') -> dict:
     """One frame through the test pipeline -> ``dict(inputs, data_samples)``.
 
     Unlike mmseg's ``_preprare_data`` this does not rewrite ``model.cfg``.
+    ``name`` names the argument in error messages.
     """
     if isinstance(img, (str, Path)):
         img = str(img)
         if not osp.isfile(img):
             raise FileNotFoundError(f'image file not found: {img}')
-        return _pipeline(model, False)(dict(img_path=img))
+        data = _pipeline(model, False)(dict(img_path=img))
+        inputs = data['inputs']
+        if inputs.is_floating_point() and not torch.isfinite(inputs).all():
+            raise ValueError(f'{name} ({img}): the decoded image holds '
+                             'non-finite values (NaN / inf)')
+        return data
     if not isinstance(img, np.ndarray) or img.ndim != 3 or img.shape[2] != 3:
-        raise ValueError('img must be a file path or an (H, W, 3) BGR '
+        raise ValueError(f'{name} must be a file path or an (H, W, 3) BGR '
                          f'array, got {getattr(img, "shape", type(img))}')
+    _check_finite(img, name)
     return _pipeline(model, True)(dict(img=img))
 
 
@@ -180,8 +226,13 @@ def inference_segmentor(model, img: ImageLike):
     Returns:
         SegDataSample: ``pred_sem_seg`` ``(1, H, W)`` and ``seg_logits`` at
         the input resolution (what ``mmseg.apis.inference_model`` returns).
+
+    Raises:
+        FileNotFoundError: the image file does not exist.
+        ValueError: not an ``(H, W, 3)`` image, or a float image with NaN /
+            inf values (the message names the input and a bad pixel).
     """
-    data = _prepare(model, img)
+    data = _prepare(model, img, 'img')
     batch = dict(inputs=[data['inputs']],
                  data_samples=[data['data_samples']])
     with torch.no_grad():
@@ -190,7 +241,7 @@ def inference_segmentor(model, img: ImageLike):
 
 def _pair_sample(model, img1: ImageLike, img2: ImageLike):
     """Pair batch of two frames (each through the test pipeline)."""
-    d1, d2 = _prepare(model, img1), _prepare(model, img2)
+    d1, d2 = _prepare(model, img1, 'img1'), _prepare(model, img2, 'img2')
     s1, s2 = d1['data_samples'], d2['data_samples']
     if tuple(s1.ori_shape) != tuple(s2.ori_shape):
         raise ValueError(
@@ -223,8 +274,8 @@ def inference_pair(model, img1: ImageLike,
         [0, 1] (1 = occluded); ``seg1``, ``seg2`` ``(H, W)`` int64 labels.
 
     Raises:
-        ValueError: the model has no flow branch, or the frames differ in
-            size (both named).
+        ValueError: the model has no flow branch, the frames differ in
+            size (both named), or a frame holds NaN / inf (named).
         FileNotFoundError: an image path does not exist.
     """
     _check_flow_model(model)

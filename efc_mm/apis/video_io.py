@@ -2,13 +2,14 @@
 import os
 import os.path as osp
 import re
+import warnings
 from typing import Iterator, List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
 
 __all__ = ['IMAGE_EXTENSIONS', 'FrameSource', 'list_frame_files',
-           'read_image']
+           'read_image', 'image_format']
 
 #: file suffixes read as frames from a folder (case-insensitive)
 IMAGE_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff',
@@ -49,6 +50,27 @@ def read_image(path: str) -> np.ndarray:
     if img is None:
         raise ValueError(f'{path} could not be decoded as an image')
     return img
+
+
+#: leading bytes of image formats OpenCV's video reader also opens
+IMAGE_SIGNATURES = ((b'\x89PNG\r\n\x1a\n', 'PNG'),
+                    (b'\xff\xd8\xff', 'JPEG'), (b'BM', 'BMP'),
+                    (b'II*\x00', 'TIFF'), (b'MM\x00*', 'TIFF'),
+                    (b'RIFF', None))
+
+
+def image_format(path: str) -> Optional[str]:
+    """The image format of ``path`` from its first bytes (``'PNG'``,
+    ``'JPEG'``, ``'BMP'``, ``'TIFF'``, ``'WEBP'``), None for anything else
+    (e.g. a video container)."""
+    with open(path, 'rb') as f:
+        head = f.read(16)
+    for magic, name in IMAGE_SIGNATURES:
+        if head.startswith(magic):
+            if name is None:  # RIFF: WEBP image or AVI video
+                return 'WEBP' if head[8:12] == b'WEBP' else None
+            return name
+    return None
 
 
 def _resize(frame: np.ndarray, size: Optional[Tuple[int, int]]) -> np.ndarray:
@@ -105,6 +127,14 @@ class FrameSource:
             self.files = [source]
         else:
             self._num_video_frames = self._probe_video()
+            kind = image_format(source)
+            if kind is not None:
+                warnings.warn(
+                    f'{source} is a {kind} image, not a video (its name ends '
+                    f'in {osp.splitext(source)[1] or "no suffix"}): it is '
+                    'read as a video of one frame, so there is no pair and '
+                    'no flow. Give a video file or a folder of frames.',
+                    UserWarning, stacklevel=2)
 
     @property
     def is_video(self) -> bool:

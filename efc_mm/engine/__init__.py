@@ -1,4 +1,6 @@
-"""Training-time additions: hooks."""
-from .hooks import PairVisualizationHook
+"""Training / testing additions: hooks."""
+from .hooks import (PairSegVisualizationHook, PairVisualizationHook,
+                    PredictionWriterHook)
 
-__all__ = ['PairVisualizationHook']
+__all__ = ['PairVisualizationHook', 'PairSegVisualizationHook',
+           'PredictionWriterHook']

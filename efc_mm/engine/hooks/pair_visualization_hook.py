@@ -1,10 +1,10 @@
-"""Save flow / occlusion / segmentation panels of fixed pairs in training."""
+"""Draw flow / occlusion / segmentation panels of fixed pairs in training,
+through the runner's visualizer (``PairLocalVisualizer``)."""
 import copy
 import os
 import os.path as osp
 from typing import List, Optional
 
-import cv2
 import numpy as np
 import torch
 from mmengine.hooks import Hook
@@ -15,9 +15,10 @@ from ...structures import PairDataSample
 __all__ = ['PairVisualizationHook']
 
 
-def _to_bgr(frame: torch.Tensor) -> np.ndarray:
-    """``(3, H, W)`` uint8 BGR tensor (PackPairInputs) -> ``(H, W, 3)``."""
-    arr = frame.detach().cpu().numpy().transpose(1, 2, 0)
+def _to_rgb(frame: torch.Tensor) -> np.ndarray:
+    """``(3, H, W)`` uint8 BGR tensor (PackPairInputs) -> ``(H, W, 3)``
+    RGB (mmengine visualizers take RGB)."""
+    arr = frame.detach().cpu().numpy().transpose(1, 2, 0)[..., ::-1]
     if arr.dtype != np.uint8:
         arr = np.clip(arr, 0, 255).astype(np.uint8)
     return np.ascontiguousarray(arr)
@@ -25,10 +26,14 @@ def _to_bgr(frame: torch.Tensor) -> np.ndarray:
 
 @HOOKS.register_module()
 class PairVisualizationHook(Hook):
-    """Run the model in pair (flow) mode on a few fixed pairs and save
-    :func:`~efc_mm.visualization.make_pair_panel` PNGs to
-    ``{out_dir}/iter_{n}/pair_{k:02d}.png`` (frame | seg | flow | occlusion,
-    one row per frame of the pair).
+    """Run the model in pair (flow) mode on a few fixed pairs and draw them
+    with ``runner.visualizer.add_datasample`` (a
+    :class:`~efc_mm.visualization.PairLocalVisualizer`: frame | seg | flow
+    | occlusion with the flow key and occlusion scale, one row per frame of
+    the pair, ground-truth rows with ``draw_gt``), written to
+    ``{out_dir}/iter_{n}/pair_{k:02d}.png`` or, with ``to_backends``, to
+    the visualizer's backends (``pair_{k:02d}`` at step n: LocalVisBackend,
+    TensorBoard, ...).
 
     Pairs come from ``dataset`` (a pair dataset config or object; its
     first ``num_pairs`` items) or, when it is None, from the first batches
@@ -48,6 +53,10 @@ class PairVisualizationHook(Hook):
         max_flow (float, optional): flow colour scale, see
             :func:`~efc_mm.visualization.flow_to_color`.
         max_batches (int): at most this many val batches are scanned.
+        draw_gt (bool): add ground-truth rows where the pairs have ground
+            truth.
+        to_backends (bool): send the panels to the visualizer's backends
+            instead of PNG files under ``out_dir``.
     """
 
     priority = 'LOW'
@@ -56,7 +65,9 @@ class PairVisualizationHook(Hook):
                  num_pairs: int = 4, dataset=None,
                  out_dir: Optional[str] = None,
                  max_flow: Optional[float] = None,
-                 max_batches: int = 8) -> None:
+                 max_batches: int = 8,
+                 draw_gt: bool = False,
+                 to_backends: bool = False) -> None:
         if interval < 0 or num_pairs < 1:
             raise ValueError('PairVisualizationHook needs interval >= 0 and '
                              f'num_pairs >= 1, got {interval}, {num_pairs}')
@@ -67,6 +78,8 @@ class PairVisualizationHook(Hook):
         self.out_dir = out_dir
         self.max_flow = max_flow
         self.max_batches = max_batches
+        self.draw_gt = draw_gt
+        self.to_backends = to_backends
         self._pairs: Optional[List[dict]] = None
         self._dataset_meta = None
         self._last_iter = None
@@ -151,31 +164,43 @@ class PairVisualizationHook(Hook):
         return self.out_dir if osp.isabs(self.out_dir) else osp.join(
             runner.work_dir, self.out_dir)
 
-    def _panel(self, model, item: dict) -> np.ndarray:
-        from ...apis.inference import pair_sample_to_numpy
-        from ...visualization import make_pair_panel
+    def _predict(self, model, item: dict) -> PairDataSample:
+        """The model's pair prediction of ``item``, at the network input
+        size (``img_shape``), so that it matches the stored frames."""
         sample = copy.deepcopy(item['data_samples'])
         for frame in sample.frames:  # draw at the network input size
             shape = frame.metainfo.get('img_shape', item['inputs'].shape[-2:])
             frame.set_metainfo(dict(ori_shape=tuple(shape[:2])))
         data = dict(inputs=[item['inputs']], data_samples=[sample])
         with torch.no_grad():
-            out = model.test_step(data)[0]
-        result = pair_sample_to_numpy(out)
-        meta = getattr(model, 'dataset_meta', None) or self._dataset_meta
-        return make_pair_panel(_to_bgr(item['inputs'][0]),
-                               _to_bgr(item['inputs'][1]), result,
-                               dataset_meta=meta, max_flow=self.max_flow)
+            return model.test_step(data)[0]
+
+    @staticmethod
+    def _check_visualizer(visualizer) -> Optional[str]:
+        """Why ``visualizer`` cannot draw pairs (None when it can)."""
+        from ...visualization import PairLocalVisualizer
+        if isinstance(visualizer, PairLocalVisualizer):
+            return None
+        return (f'the runner\'s visualizer is '
+                f'{type(visualizer).__name__}, which cannot draw pairs; set '
+                "visualizer = dict(type='PairLocalVisualizer', ...) in the "
+                'config (configs/_base_/default_runtime.py does)')
 
     def visualize(self, runner, iteration: Optional[int] = None) -> List[str]:
-        """Write the panels of ``iteration`` (default ``runner.iter``, the
-        number of finished training iterations); returns their paths
-        (empty when the model has no flow branch or no pair is found,
-        which is logged once)."""
+        """Draw the panels of ``iteration`` (default ``runner.iter``, the
+        number of finished training iterations); returns the paths of the
+        PNGs (empty with ``to_backends``, and when the model has no flow
+        branch, no pair is found or the visualizer cannot draw pairs:
+        logged once as a warning naming the reason)."""
         iteration = runner.iter if iteration is None else iteration
         if self._last_iter == iteration or self._disabled_reason:
             return []
         model = getattr(runner.model, 'module', runner.model)
+        visualizer = getattr(runner, 'visualizer', None)
+        reason = self._check_visualizer(visualizer)
+        if reason:
+            self._disable(runner, reason)
+            return []
         if not getattr(model, 'with_flow', False):
             self._disable(runner, f'{type(model).__name__} has no flow '
                           'branch (flow_decoder)')
@@ -185,16 +210,29 @@ class PairVisualizationHook(Hook):
             self._disable(runner, self._disabled_reason)
             return []
         folder = osp.join(self._out_root(runner), f'iter_{iteration}')
-        os.makedirs(folder, exist_ok=True)
+        if not self.to_backends:
+            os.makedirs(folder, exist_ok=True)
+        meta = getattr(model, 'dataset_meta', None) or self._dataset_meta
+        if meta and meta.get('classes') and meta.get('palette'):
+            visualizer.dataset_meta = dict(classes=meta['classes'],
+                                           palette=meta['palette'])
         was_training = model.training
         model.eval()
         paths = []
         try:
             for k, item in enumerate(pairs):
+                out = self._predict(model, item)
                 path = osp.join(folder, f'pair_{k:02d}.png')
-                if not cv2.imwrite(path, self._panel(model, item)):
-                    raise OSError(f'could not write {path}')
-                paths.append(path)
+                visualizer.add_datasample(
+                    f'pair_{k:02d}',
+                    [_to_rgb(item['inputs'][0]), _to_rgb(item['inputs'][1])],
+                    data_sample=out, draw_gt=self.draw_gt, step=iteration,
+                    out_file=None if self.to_backends else path,
+                    max_flow=self.max_flow)
+                if not self.to_backends:
+                    if not osp.isfile(path):
+                        raise OSError(f'could not write {path}')
+                    paths.append(path)
         finally:
             model.train(was_training)
         self._last_iter = iteration

@@ -349,11 +349,7 @@ def test_city_real_cityscapes_frame(tmp_path):
 @pytest.fixture(scope='module')
 def synthetic_world(tmp_path_factory):
     """A tiny world of the generator (1 + 1 snippets of 6 frames, 64x32)."""
-    try:
-        from efc_mm.datasets.synthetic import generate_synthetic_world
-    except ImportError:
-        pytest.skip('efc_mm.datasets.synthetic has no generate_synthetic_world'
-                    ' yet')
+    from efc_synthetic import generate_synthetic_world
     root = str(tmp_path_factory.mktemp('synth') / 'world')
     # workers=1: a fork pool inside pytest (torch loaded) can hang
     generate_synthetic_world(root, num_train_snippets=1, num_val_snippets=1,
@@ -366,7 +362,7 @@ def test_city_on_synthetic_world(synthetic_world):
     root = synthetic_world
     ds = CityscapesSequencePairDataset(
         data_root=root, frames_per_snippet=6, labelled_index=3, max_gap=2,
-        pipeline=PAIR_PIPELINE)
+        pipeline=PAIR_PIPELINE, verify=True)   # the generated files pass
     assert len(ds) == 10
     s = ds[0]['data_samples']
     assert any(s.labelled)

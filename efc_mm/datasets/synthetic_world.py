@@ -2,7 +2,7 @@
 
 They are :class:`CityscapesSequencePairDataset` / mmseg's
 :class:`CityscapesDataset` with one extra argument, ``world``: the keyword
-arguments of :func:`efc_mm.datasets.synthetic.generate_synthetic_world`. On
+arguments of :func:`efc_synthetic.generate_synthetic_world`. On
 construction the world at ``data_root`` is generated if it is missing or was
 made with other settings (``ensure_synthetic_world``: idempotent, written to
 a temporary folder and renamed, so an interrupted run never leaves a world

@@ -1,4 +1,4 @@
-# efc_mm's synthetic world (efc_mm.datasets.synthetic, Cityscapes layout and
+# efc_mm's synthetic world (the efc_synthetic package, Cityscapes layout and
 # train ids, see docs/design.md): the same pair dataset as Cityscapes, small
 # crops for CPU / smoke runs. Generate it with
 #   python tools/dataset_converters/generate_synthetic_world.py \

@@ -19,7 +19,8 @@ def _pair(h, w, seed=0, dtype=torch.uint8, path='clip/f{}.png'):
     for k in range(2):
         f = SegDataSample(metainfo=dict(img_path=path.format(k + 1),
                                         img_shape=(h, w), ori_shape=(h, w)))
-        f.gt_sem_seg = PixelData(data=torch.full((1, h, w), k, dtype=torch.long))
+        f.gt_sem_seg = PixelData(
+            data=torch.full((1, h, w), k, dtype=torch.long))
         frames.append(f)
     s.frame1, s.frame2 = frames
     s.gt_flow_fw = PixelData(data=torch.ones(2, h, w))

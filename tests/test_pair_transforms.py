@@ -18,7 +18,7 @@ from efc_mm.datasets.transforms import (LoadPairAnnotations, LoadPairFromFile,
                                         PairPhotoMetricDistortion,
                                         PairRandomCrop, PairRandomFlip,
                                         PairRandomResize, PairRandomRotate,
-                                        PairResize, load_flow, rotate_pair)
+                                        PairResize, rotate_pair)
 from efc_mm.fileio import write_flo, write_flow_kitti
 from efc_mm.structures import PairDataSample
 from mmseg.registry import TRANSFORMS

@@ -99,7 +99,8 @@ class PairSegDataPreProcessor(SegDataPreProcessor):
         if first.dim() != 4 or first.shape[0] != 2:
             raise ValueError(
                 'PairSegDataPreProcessor expects each input to be (3, H, W) '
-                f'(a frame) or (2, 3, H, W) (a pair), got {tuple(first.shape)}')
+                '(a frame) or (2, 3, H, W) (a pair), got '
+                f'{tuple(first.shape)}')
         data = self.cast_data(data)
         inputs = list(data['inputs'])
         data_samples = data.get('data_samples', None)

@@ -193,18 +193,10 @@ class CamVidVideoDataset(PairDrawMixin, BaseSegDataset):
 
     def _pair(self, seq: str, a: dict, b: dict) -> dict:
         """Data info of frames ``a`` (earlier) and ``b``."""
-        return dict(
-            img_path=a['img_path'], img2_path=b['img_path'],
-            seg_map_path=a.get('seg_map_path'),
-            seg_map2_path=b.get('seg_map_path'),
-            frame_gap=b['frame'] - a['frame'],
-            labelled=(a.get('seg_map_path') is not None,
-                      b.get('seg_map_path') is not None),
-            sequence=seq, frame_ids=(a['frame'], b['frame']),
-            label_map=dict(CAMVID_LABEL_MAP),
-            reduce_zero_label=self.reduce_zero_label,
-            num_classes=len(self._metainfo['classes']),
-            ignore_index=self.ignore_index, seg_fields=[])
+        return self._make_pair_info(
+            (a['img_path'], b['img_path']),
+            (a.get('seg_map_path'), b.get('seg_map_path')),
+            (a['frame'], b['frame']), seq, label_map=dict(CAMVID_LABEL_MAP))
 
     def _draw_item(self, item: dict, slot: int,
                    rng: np.random.Generator) -> dict:

@@ -254,19 +254,9 @@ class CityscapesSequencePairDataset(PairDrawMixin, BaseSegDataset):
                 segs.append(sn['seg_path'])
             else:
                 segs.append(None)
-        info = dict(
-            img_path=frame_path(img_root, rel_dir, city, seq, f1,
-                                self.img_suffix),
-            img2_path=frame_path(img_root, rel_dir, city, seq, f2,
-                                 self.img_suffix),
-            seg_map_path=segs[0], seg_map2_path=segs[1],
-            frame_gap=f2 - f1,
-            labelled=(segs[0] is not None, segs[1] is not None),
-            sequence=f'{city}_{seq}', frame_ids=(f1, f2),
-            label_map=self.label_map,
-            reduce_zero_label=self.reduce_zero_label,
-            num_classes=len(self._metainfo['classes']),
-            ignore_index=self.ignore_index, seg_fields=[])
+        info = self._make_pair_info(
+            [frame_path(img_root, rel_dir, city, seq, f, self.img_suffix)
+             for f in (f1, f2)], segs, (f1, f2), f'{city}_{seq}')
         if consecutive and img_root == self.data_prefix.get('img_path'):
             stem1 = f'{city}_{seq}_{f1:06d}'
             stem2 = f'{city}_{seq}_{f2:06d}'

@@ -159,6 +159,28 @@ class PairDrawMixin:
                    consecutive: bool = False) -> dict:
         raise NotImplementedError
 
+    def _make_pair_info(self, img_paths: Sequence[str],
+                        seg_paths: Sequence[Optional[str]],
+                        frame_ids: Sequence[int], sequence: str,
+                        frame_gap: Optional[int] = None,
+                        label_map: Optional[dict] = None) -> dict:
+        """The data info every pair transform reads (keys of
+        :mod:`efc_mm.datasets.transforms.loading`): both frames, their label
+        files (``None`` = unlabelled), ``frame_gap`` (default: the id
+        difference), ``labelled``, ``sequence``, ``frame_ids`` and the label
+        settings of the dataset."""
+        return dict(
+            img_path=img_paths[0], img2_path=img_paths[1],
+            seg_map_path=seg_paths[0], seg_map2_path=seg_paths[1],
+            frame_gap=(frame_ids[1] - frame_ids[0]
+                       if frame_gap is None else frame_gap),
+            labelled=(seg_paths[0] is not None, seg_paths[1] is not None),
+            sequence=sequence, frame_ids=tuple(frame_ids),
+            label_map=self.label_map if label_map is None else label_map,
+            reduce_zero_label=self.reduce_zero_label,
+            num_classes=len(self._metainfo['classes']),
+            ignore_index=self.ignore_index, seg_fields=[])
+
     def _consecutive_pairs(self, snippets: Iterable[dict]) -> List[dict]:
         """Data infos of every pair ``(f, f + 1)`` of every snippet."""
         return [self._pair_info(sn, f, f + 1, consecutive=True)

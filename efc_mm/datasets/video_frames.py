@@ -441,14 +441,7 @@ class VideoFramesPairDataset(PairDrawMixin, BaseSegDataset):
         """Data info of positions ``f1 < f2`` of the clip of ``sn``."""
         clip = self._clips[sn['clip']]
         segs = [clip['labels'].get(f) for f in (f1, f2)]
-        return dict(
-            img_path=clip['frames'][f1], img2_path=clip['frames'][f2],
-            seg_map_path=segs[0], seg_map2_path=segs[1],
-            frame_gap=f2 - f1,
-            labelled=(segs[0] is not None, segs[1] is not None),
-            sequence=clip['name'],
-            frame_ids=(clip['numbers'][f1], clip['numbers'][f2]),
-            label_map=self.label_map,
-            reduce_zero_label=self.reduce_zero_label,
-            num_classes=len(self._metainfo['classes']),
-            ignore_index=self.ignore_index, seg_fields=[])
+        return self._make_pair_info(
+            (clip['frames'][f1], clip['frames'][f2]), segs,
+            (clip['numbers'][f1], clip['numbers'][f2]), clip['name'],
+            frame_gap=f2 - f1)

@@ -157,6 +157,8 @@ IMPORT_IS_QUIET = textwrap.dedent('''
     register_all_modules()
     patched = state()
     assert patched['local_scheme'] is not before['local_scheme']
+    from mmengine.registry import DefaultScope
+    assert DefaultScope.get_current_instance().scope_name == 'mmseg'
     if not torch.cuda.is_available():  # the CPU-DDP patch is CPU-only
         for k in ('init_dist', 'wrap_model', 'setup_env'):
             assert patched[k] is not before[k], k

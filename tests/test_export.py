@@ -203,3 +203,60 @@ def test_export_tool_cli(exported, tmp_path):
     with pytest.raises(FileNotFoundError, match='none.pth'):
         tool.main([exported['cfg'], str(tmp_path / 'none.pth'),
                    str(tmp_path)])
+
+
+def test_export_config_single_frame_test_loader_and_no_pair_leftovers(
+        tmp_path):
+    """Issue 10 item 10: the exported config drops the pair_* entries and
+    the synthetic world's settings, and tests on the source's single-frame
+    dataset (SyntheticWorldDataset -> mmseg's CityscapesDataset) when the
+    source tests on pairs."""
+    from mmengine.registry import init_default_scope
+    from mmseg.registry import DATASETS
+
+    from efc_mm.apis.export import non_stock_types
+    root = str(tmp_path / 'synth')
+    world = dict(num_train_snippets=1, num_val_snippets=2, height=32,
+                 width=64, seed=1)
+    src = Config.fromfile(osp.join(REPO_ROOT, 'configs', '_base_',
+                                   'datasets', 'synthetic_world.py'))
+    src.merge_from_dict(dict(
+        model=tiny_model_cfg('psp'), world=world,
+        visualizer=dict(type='PairLocalVisualizer', max_flow=5.0,
+                        vis_backends=[dict(type='LocalVisBackend')]),
+        default_hooks=dict(visualization=dict(
+            type='PairSegVisualizationHook', interval=1))))
+    for key in ('train', 'val', 'pair_test'):
+        src[f'{key}_dataloader']['dataset'].update(data_root=root,
+                                                   world=world)
+    assert src.test_dataloader.dataset.type == 'SyntheticWorldPairDataset'
+    out, notes = export_config(src)
+    assert not [k for k in out if k.startswith('pair_') or k == 'world']
+    assert 'pair_test_dataloader' in notes and 'world' in notes
+    assert non_stock_types(out.to_dict()) == []
+    test = out.test_dataloader.dataset
+    assert test.type == 'CityscapesDataset' and 'world' not in test
+    assert out.test_evaluator.type == 'IoUMetric'
+    assert out.test_cfg == dict(type='TestLoop')
+    assert 'single-frame val loader' in notes['test_dataloader']
+    assert out.visualizer.type == 'SegLocalVisualizer'
+    assert 'max_flow' not in out.visualizer
+    assert out.default_hooks.visualization.type == 'SegVisualizationHook'
+    assert 'pair_' not in out.pretty_text
+    assert 'world' not in out.pretty_text.replace(str(tmp_path), '')
+    # the exported loader reads the same frames as the source's val set
+    init_default_scope('mmseg')
+    ours = DATASETS.build(src.val_dataloader.dataset.to_dict())  # generates
+    stock = DATASETS.build(test.to_dict())
+    assert type(stock).__name__ == 'CityscapesDataset'
+    assert len(stock) == len(ours) == 2
+    assert [d['img_path'] for d in stock.data_list] == \
+        [d['img_path'] for d in ours.data_list]
+    assert stock[0]['inputs'].shape[-2:] == (32, 64)
+    # a source without a single-frame dataset says why there is no test
+    pair_only = Config(dict(model=tiny_model_cfg('psp'),
+                            test_dataloader=src.test_dataloader.to_dict(),
+                            test_evaluator=[dict(type='EFCFlowMetric')]))
+    out, notes = export_config(pair_only)
+    assert 'test_dataloader' not in out
+    assert 'no single-frame stock dataset' in notes['test_dataloader']

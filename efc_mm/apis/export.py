@@ -10,7 +10,13 @@ in training. This module writes
   no flow or EFC keys and no ``custom_imports`` of efc_mm; every other
   top-level entry (datasets, evaluators, schedules, hooks, ...) is kept
   only if all its ``type`` s are stock mmseg/mmengine, and the test
-  pipeline falls back to a single-frame one;
+  pipeline falls back to a single-frame one. efc_mm classes that are
+  drop-in subclasses of a stock one (:data:`STOCK_EQUIVALENTS`, e.g.
+  ``SyntheticWorldDataset`` -> ``CityscapesDataset``, the pair visualizer
+  and hook -> mmseg's) become that class; ``pair_*`` entries and the
+  synthetic world's settings are dropped; when the source tests on pairs
+  but validates on single frames, the exported config tests on the val
+  loader;
 * a checkpoint holding exactly the segmentor's weights (``flow_decoder.*``
   and any frozen flow encoder dropped) and a minimal ``meta``
   (``dataset_meta`` when known, provenance strings) that loads with
@@ -39,6 +45,16 @@ SEGMENTOR_KEYS = ('backbone', 'neck', 'decode_head', 'auxiliary_head',
                   'test_cfg')
 #: packages whose registered classes a plain mmseg install has
 STOCK_PACKAGES = ('mmseg', 'mmengine', 'mmcv', 'torch')
+#: efc_mm classes that are drop-in subclasses of a stock mmseg class: the
+#: export writes the stock class (and drops the arguments it lacks)
+STOCK_EQUIVALENTS = {
+    'SyntheticWorldDataset': 'CityscapesDataset',     # + world generation
+    'PairLocalVisualizer': 'SegLocalVisualizer',      # + pair panels
+    'PairSegVisualizationHook': 'SegVisualizationHook',  # + pair outputs
+}
+#: top-level entries that only exist for efc_mm (pair loaders / evaluators
+#: under ``pair_*`` names, the synthetic world's generator settings)
+EFC_ONLY_KEYS = ('world', )
 #: top-level entries that only make sense together (mmengine Runner)
 GROUPS = (('train_dataloader', 'train_cfg', 'optim_wrapper',
            'param_scheduler'),
@@ -172,6 +188,72 @@ def _prune(value, key: str):
     return None
 
 
+def _init_params(cls) -> set:
+    """Every named ``__init__`` argument along ``cls``'s MRO."""
+    names = set()
+    for klass in inspect.getmro(cls):
+        init = klass.__dict__.get('__init__')
+        if init is None:
+            continue
+        try:
+            params = inspect.signature(init).parameters.values()
+        except (TypeError, ValueError):
+            continue
+        names.update(p.name for p in params
+                     if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL))
+    return names - {'self'}
+
+
+def _registered(name: str):
+    for registry in _registries():
+        try:
+            obj = registry.get(name)
+        except Exception:  # noqa: BLE001 - a registry that cannot resolve
+            obj = None
+        if obj is not None:
+            return obj
+    return None
+
+
+def _to_stock(obj, path: str, notes: Dict[str, str]):
+    """``obj`` with every :data:`STOCK_EQUIVALENTS` type replaced by its
+    stock parent, minus the arguments only the efc_mm class has."""
+    if isinstance(obj, dict):
+        obj = {k: _to_stock(v, f'{path}.{k}' if path else k, notes)
+               for k, v in obj.items()}
+        kind = obj.get('type')
+        if isinstance(kind, str) and kind.split('.')[-1] in STOCK_EQUIVALENTS:
+            ours = _registered(kind.split('.')[-1])
+            stock_name = STOCK_EQUIVALENTS[kind.split('.')[-1]]
+            stock = _registered(stock_name)
+            if ours is not None and stock is not None and \
+                    issubclass(ours, stock):
+                extra = sorted((set(obj) - {'type'}) - _init_params(stock))
+                obj = {k: v for k, v in obj.items() if k not in extra}
+                obj['type'] = stock_name
+                notes[path] = (f'{kind} -> {stock_name}, its stock mmseg '
+                               'parent' + (f' (dropped {extra})'
+                                           if extra else ''))
+        return obj
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_to_stock(v, f'{path}[{i}]', notes)
+                         for i, v in enumerate(obj))
+    return obj
+
+
+def _is_single_frame_loader(loader) -> bool:
+    """A stock dataloader dict whose dataset and pipeline are single-frame
+    mmseg ones."""
+    if not isinstance(loader, dict) or \
+            not isinstance(loader.get('dataset'), dict):
+        return False
+    if non_stock_types(loader, 'loader'):
+        return False
+    pipeline = loader['dataset'].get('pipeline') or []
+    return not any('Pair' in str(t.get('type', '')) for t in pipeline
+                   if isinstance(t, dict))
+
+
 def export_config(cfg: Config) -> Tuple[Config, Dict[str, str]]:
     """Stock-mmseg config of the segmentation branch of an EFC config.
 
@@ -183,10 +265,16 @@ def export_config(cfg: Config) -> Tuple[Config, Dict[str, str]]:
         NotStockMMSegError: the backbone / neck / heads are not mmseg's.
     """
     from .inference import DEFAULT_TEST_PIPELINE
-    src = {k: _plain(v) for k, v in cfg.to_dict().items()}
-    out = dict(default_scope='mmseg', model=_segmentor_model(cfg))
-    out['data_preprocessor'] = copy.deepcopy(out['model']['data_preprocessor'])
     notes: Dict[str, str] = {}
+    out = dict(default_scope='mmseg', model=_segmentor_model(cfg))
+    src = {}
+    for key, value in cfg.to_dict().items():
+        if key.startswith('pair_') or key in EFC_ONLY_KEYS:
+            notes[key] = 'dropped: efc_mm only (pair evaluation / synthetic '\
+                'world settings)'
+        elif key != 'model':
+            src[key] = _to_stock(_plain(value), key, notes)
+    out['data_preprocessor'] = copy.deepcopy(out['model']['data_preprocessor'])
     handled = {'model', 'default_scope', 'data_preprocessor',
                'custom_imports', 'test_pipeline'}
     for group in GROUPS:
@@ -226,7 +314,29 @@ def export_config(cfg: Config) -> Tuple[Config, Dict[str, str]]:
         notes['test_pipeline'] = ('replaced by a standard single-frame '
                                   'pipeline (LoadImageFromFile, '
                                   'PackSegInputs)')
+    _single_frame_test(out, notes)
     return Config(out), notes
+
+
+def _single_frame_test(out: dict, notes: Dict[str, str]) -> None:
+    """Give ``out`` a single-frame test loop when it has none (the source
+    tested on pairs) but kept a single-frame val loader: test on that."""
+    if 'test_dataloader' in out:
+        return
+    val = out.get('val_dataloader')
+    if not _is_single_frame_loader(val):
+        notes['test_dataloader'] = (
+            notes.get('test_dataloader', 'absent') + '; no single-frame '
+            'stock dataset in the source config to test on instead')
+        return
+    out['test_dataloader'] = copy.deepcopy(val)
+    out['test_evaluator'] = copy.deepcopy(
+        out.get('val_evaluator', dict(type='IoUMetric', iou_metrics=['mIoU'])))
+    out['test_cfg'] = dict(type='TestLoop')
+    notes['test_dataloader'] = ('the single-frame val loader (the source '
+                                'config tests on pairs)')
+    notes['test_evaluator'] = 'the val evaluator'
+    notes['test_cfg'] = 'TestLoop'
 
 
 def _plain_meta(obj):

@@ -363,3 +363,46 @@ def test_pair_local_visualizer_falls_back_to_mmseg_for_single_frames(
     import cv2
     np.testing.assert_array_equal(cv2.imread(str(tmp_path / 'a.png')),
                                   cv2.imread(str(tmp_path / 'b.png')))
+
+
+def test_pair_seg_visualization_hook_draws_pairs_or_says_why(tmp_path):
+    """The val/test hook (tools/test.py --show-dir) reads both frames of a
+    pair output and draws the pair panel; with a visualizer that cannot
+    draw pairs it raises an error naming it instead of drawing nothing."""
+    import types
+
+    import cv2
+    from mmengine.visualization import Visualizer
+
+    from efc_mm.engine import PairSegVisualizationHook
+    h, w = 24, 32
+    sample = _pair_sample(h, w)
+    rng = np.random.RandomState(4)
+    for k, frame in enumerate(sample.frames):
+        path = str(tmp_path / f'f{k}.png')
+        cv2.imwrite(path, rng.randint(0, 255, (h, w, 3)).astype(np.uint8))
+        frame.set_metainfo(dict(img_path=path))
+    drawn = []
+
+    class Spy(PairLocalVisualizer):
+        def add_image(self, name, image, step=0):
+            drawn.append((name, image))
+
+    Spy.get_instance('test_hook_spy', legend=False)  # the current one
+    hook = PairSegVisualizationHook(draw=True, interval=1)
+    runner = types.SimpleNamespace(iter=7)
+    hook.after_test_iter(runner, 0, {}, [sample])
+    assert [d[0] for d in drawn] == ['test_f0.png']
+    panel = drawn[0][1]  # RGB, frame i first
+    t = title_height(h)
+    np.testing.assert_array_equal(
+        panel[t:t + h, :w], cv2.imread(str(tmp_path / 'f0.png'))[..., ::-1])
+    # draw=False (the config default): nothing, as mmseg
+    PairSegVisualizationHook(draw=False).after_test_iter(runner, 0, {},
+                                                         [sample])
+    assert len(drawn) == 1
+    Visualizer.get_instance('test_hook_plain')
+    hook = PairSegVisualizationHook(draw=True, interval=1)
+    with pytest.raises(TypeError, match='visualizer is Visualizer.*'
+                       'PairLocalVisualizer'):
+        hook.after_test_iter(runner, 0, {}, [sample])

@@ -294,15 +294,10 @@ def pair_sample_to_numpy(out) -> Dict[str, np.ndarray]:
         if field not in out:
             raise KeyError(f'pair prediction has no {field}: was the model '
                            'run in pair predict mode with a flow branch?')
-    res = {}
-    for d in ('fw', 'bw'):
-        res[f'flow_{d}'] = _np(out.get(f'pred_flow_{d}').data).transpose(
-            1, 2, 0).astype(np.float32)
-        res[f'occ_{d}'] = _np(out.get(f'pred_occ_{d}').data)[0].astype(
-            np.float32)
-    res['seg1'] = _np(out.frame1.pred_sem_seg.data)[0].astype(np.int64)
-    res['seg2'] = _np(out.frame2.pred_sem_seg.data)[0].astype(np.int64)
-    return res
+    from ..visualization import pair_sample_to_maps
+    res = pair_sample_to_maps(out)['pred']
+    return {k: v.astype(np.int64 if k.startswith('seg') else np.float32)
+            for k, v in res.items()}
 
 
 def _frame_result(index, name, frame, seg, flow=None, occ=None,

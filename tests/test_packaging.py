@@ -10,7 +10,20 @@ import zipfile
 
 import pytest
 
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+from test_tools import _installed_mim as installed_mim  # noqa: E402
+
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+
+
+def _installed_mim():
+    mim = installed_mim()
+    if mim is None:
+        if os.environ.get('CI'):
+            pytest.fail('CI must install efc_mm as the README says; mim '
+                        'cannot find efc_mm/.mim in site-packages')
+        pytest.skip('efc_mm is not pip-installed (regular install) here')
+    return mim
 
 
 def test_model_index_lists_every_user_config():
@@ -59,19 +72,9 @@ def test_mim_list_shows_efc_mm():
     """``mim list`` finds efc_mm through efc_mm/.mim/model-index.yml of a
     regular install (an editable install has no efc_mm folder in
     site-packages, so mim cannot see it there)."""
-    code = ('import pkg_resources,os;d=pkg_resources.get_distribution('
-            '"efc_mm");print(os.path.join(d.location,"efc_mm",".mim",'
-            '"model-index.yml"))')
+    mim = _installed_mim()  # skips or, in CI, fails without a regular install
     env = dict(os.environ)
     env.pop('PYTHONPATH', None)
-    proc = subprocess.run([sys.executable, '-W', 'ignore', '-c', code],
-                          cwd='/', env=env, capture_output=True, text=True)
-    if proc.returncode != 0 or not osp.isfile(proc.stdout.strip()):
-        if os.environ.get('CI'):
-            pytest.fail('CI must install efc_mm as the README says; '
-                        'efc_mm/.mim/model-index.yml is not installed')
-        pytest.skip('efc_mm is not pip-installed (regular install) here')
-    mim = osp.join(osp.dirname(sys.executable), 'mim')
     proc = subprocess.run([mim, 'list'], cwd='/', env=env,
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]

@@ -135,3 +135,24 @@ def test_check_dataset_tool(tmp_path, capsys):
     # an unknown split names the ones there are
     assert tool.main([cfg, '--split', 'val']) == 2
     assert 'splits in this config: train' in capsys.readouterr().err
+
+
+def test_kitti_verify(tmp_path):
+    from efc_mm.datasets import KITTIFlowPairDataset
+    d = tmp_path / 'image_2'
+    os.makedirs(d)
+    for scene, n in (('000000', 3), ('000001', 2)):
+        for i in range(n):
+            cv2.imwrite(str(d / f'{scene}_{i:02d}.png'),
+                        np.zeros((8, 10, 3), np.uint8))
+    cv2.imwrite(str(d / '000000_02.png'), np.zeros((8, 12, 3), np.uint8))
+    with open(d / '000001_01.png', 'wb') as f:
+        f.write(b'garbage')
+    kw = dict(data_root=str(tmp_path), data_prefix=dict(img_path='image_2'),
+              mode='train')
+    assert len(KITTIFlowPairDataset(**kw)) == 3
+    with pytest.raises(DataVerificationError) as e:
+        KITTIFlowPairDataset(verify=True, **kw)
+    assert len(e.value.problems) == 2, str(e.value)
+    assert '000000_02.png is 12x8 (WxH)' in str(e.value)
+    assert '000001_01.png is unreadable' in str(e.value)

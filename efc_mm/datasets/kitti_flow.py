@@ -37,7 +37,7 @@ from typing import List, Optional, Sequence, Union
 from mmseg.datasets import BaseSegDataset, CityscapesDataset
 
 from ..registry import DATASETS
-from .pair_sampling import scan_files
+from .pair_sampling import scan_files, verify_dataset
 
 MULTIVIEW_FRAME_REGEX = r'^(?P<scene>.+)_(?P<idx>\d+)\.png$'
 # the camera folder is part of the scene id, so image_02 and image_03 frames
@@ -63,6 +63,8 @@ class KITTIFlowPairDataset(BaseSegDataset):
         exclude_scenes (list[str] | str, optional): scene ids to drop, or a
             text file listing them (relative to ``data_root``).
         img_suffix (str): Defaults to '.png'.
+        verify (bool): decode every frame and label once at build and list
+            every bad file in one error (see ``tools/misc/check_dataset.py``).
         **kwargs: :class:`BaseSegDataset` arguments.
     """
 
@@ -80,6 +82,7 @@ class KITTIFlowPairDataset(BaseSegDataset):
                  img_suffix: str = '.png',
                  seg_map_suffix: str = '.png',
                  test_mode: bool = False,
+                 verify: bool = False,
                  **kwargs) -> None:
         mode = mode or ('eval' if test_mode else 'train')
         if mode not in ('train', 'eval'):
@@ -101,6 +104,8 @@ class KITTIFlowPairDataset(BaseSegDataset):
         super().__init__(data_root=data_root, data_prefix=data_prefix,
                          img_suffix=img_suffix, seg_map_suffix=seg_map_suffix,
                          test_mode=test_mode, **kwargs)
+        if verify:
+            verify_dataset(self)
 
     def _info(self, img1: str, img2: str, seq: str, gap: int,
               seg1=None, seg2=None) -> dict:

@@ -217,21 +217,11 @@ class PairDrawMixin:
         must share one size: all frames and labels of one ``sequence`` (the
         frames any pair of it can draw). Override for entries that are not
         snippets."""
-        groups: Dict[str, Tuple[set, set]] = {}
-        for entry in self._entries():
-            if self.mode == 'train':
-                infos = [self._pair_info(entry, f, f + 1)
-                         for f in range(entry['start'], entry['end'])]
-            else:
-                infos = [entry]
-            for info in infos:
-                imgs, labs = groups.setdefault(
-                    str(info.get('sequence')), (set(), set()))
-                imgs.update((info['img_path'], info['img2_path']))
-                labs.update(p for p in (info.get('seg_map_path'),
-                                        info.get('seg_map2_path')) if p)
-        for name, (imgs, labs) in sorted(groups.items()):
-            yield f'sequence {name}', sorted(imgs), sorted(labs)
+        if self.mode != 'train':
+            return info_groups(self._entries())
+        return info_groups(
+            self._pair_info(entry, f, f + 1) for entry in self._entries()
+            for f in range(entry['start'], entry['end']))
 
     def verification_problems(self, num_workers: int = 4) -> List[str]:
         """Read every image and label of the dataset once; the problems
@@ -280,12 +270,10 @@ def _dataset_problems(dataset, num_workers: int) -> List[str]:
     infos = [dataset.get_data_info(i) for i in range(len(dataset))]
     if not infos:
         return []
-    groups = [(info['img_path'], [info['img_path']],
-               [info['seg_map_path']] if info.get('seg_map_path') else [])
-              for info in infos]
     meta = getattr(dataset, 'metainfo', {}) or {}
     return verify_file_groups(
-        groups, num_classes=len(meta.get('classes') or ()) or None,
+        info_groups(infos),
+        num_classes=len(meta.get('classes') or ()) or None,
         ignore_index=getattr(dataset, 'ignore_index', 255),
         label_map=infos[0].get('label_map', getattr(dataset, 'label_map',
                                                     None)),
@@ -293,6 +281,26 @@ def _dataset_problems(dataset, num_workers: int) -> List[str]:
             'reduce_zero_label', getattr(dataset, 'reduce_zero_label',
                                          False))),
         num_workers=num_workers)
+
+
+def info_groups(infos: Iterable[dict]
+                ) -> Iterable[Tuple[str, List[str], List[str]]]:
+    """Data infos (single frames or pairs) grouped for
+    :func:`verify_file_groups`: the images (``img_path``, ``img2_path``)
+    and labels (``seg_map_path``, ``seg_map2_path``) of one ``sequence``
+    share a size; an info without ``sequence`` is a group of its own."""
+    groups: Dict[str, Tuple[set, set]] = {}
+    for info in infos:
+        seq = info.get('sequence')
+        key = f'sequence {seq}' if seq is not None else \
+            f'image {info["img_path"]}'
+        imgs, labs = groups.setdefault(key, (set(), set()))
+        imgs.update(p for p in (info.get('img_path'), info.get('img2_path'))
+                    if p)
+        labs.update(p for p in (info.get('seg_map_path'),
+                                info.get('seg_map2_path')) if p)
+    for name, (imgs, labs) in sorted(groups.items()):
+        yield name, sorted(imgs), sorted(labs)
 
 
 class DataLayoutError(ValueError):

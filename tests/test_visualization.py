@@ -173,9 +173,13 @@ def test_flow_key_wheel_and_label():
     key = colorwheel_key(d)
     c = d // 2
     assert (key[c, c] >= 250).all()
-    np.testing.assert_array_equal(key[c, d - 1], (0, 0, 255))   # +x red
-    np.testing.assert_array_equal(key[d - 1, c], (0, 229, 255))  # +y
-    np.testing.assert_array_equal(key[0, c], (255, 0, 88))       # -y
+    # rim = the colour of a unit vector at max_flow 1 (hues pinned by
+    # test_direction_hues): +x right, +y down, -y up
+    for (y, x), (u, v) in (((c, d - 1), (1, 0)), ((d - 1, c), (0, 1)),
+                           ((0, c), (0, -1))):
+        np.testing.assert_array_equal(
+            key[y, x], flow_to_color(_flow(u, v), 1.0, bgr=True)[0, 0])
+    assert key[c, d - 1, 2] == 255 and key[c, d - 1, 0] < 50  # red (BGR)
     assert (key[0, 0] == 0).all()  # outside the disc
     # the strip: the wheel on the left, then the label in white text
     a = flow_key_strip(120, 20, 10.0)

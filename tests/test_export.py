@@ -260,3 +260,9 @@ def test_export_config_single_frame_test_loader_and_no_pair_leftovers(
     out, notes = export_config(pair_only)
     assert 'test_dataloader' not in out
     assert 'no single-frame stock dataset' in notes['test_dataloader']
+    # ... or another single-frame loader entry, scored with mmseg's IoU
+    pair_only.frames_dataloader = src.val_dataloader.to_dict()
+    out, notes = export_config(pair_only)
+    assert out.test_dataloader.dataset.type == 'CityscapesDataset'
+    assert out.test_evaluator == dict(type='IoUMetric', iou_metrics=['mIoU'])
+    assert '`frames_dataloader`' in notes['test_dataloader']

@@ -320,22 +320,30 @@ def export_config(cfg: Config) -> Tuple[Config, Dict[str, str]]:
 
 def _single_frame_test(out: dict, notes: Dict[str, str]) -> None:
     """Give ``out`` a single-frame test loop when it has none (the source
-    tested on pairs) but kept a single-frame val loader: test on that."""
+    tested on pairs) but kept a single-frame stock loader: the val loader
+    (with the val evaluator), else another top-level ``*_dataloader``
+    (with mmseg's ``IoUMetric``)."""
     if 'test_dataloader' in out:
         return
-    val = out.get('val_dataloader')
-    if not _is_single_frame_loader(val):
+    names = ['val_dataloader'] + sorted(
+        k for k in out if k.endswith('_dataloader') and k != 'val_dataloader')
+    name = next((k for k in names if _is_single_frame_loader(out.get(k))),
+                None)
+    if name is None:
         notes['test_dataloader'] = (
             notes.get('test_dataloader', 'absent') + '; no single-frame '
             'stock dataset in the source config to test on instead')
         return
-    out['test_dataloader'] = copy.deepcopy(val)
+    out['test_dataloader'] = copy.deepcopy(out[name])
+    evaluator = out.get('val_evaluator') if name == 'val_dataloader' else None
     out['test_evaluator'] = copy.deepcopy(
-        out.get('val_evaluator', dict(type='IoUMetric', iou_metrics=['mIoU'])))
+        evaluator or dict(type='IoUMetric', iou_metrics=['mIoU']))
     out['test_cfg'] = dict(type='TestLoop')
-    notes['test_dataloader'] = ('the single-frame val loader (the source '
-                                'config tests on pairs)')
-    notes['test_evaluator'] = 'the val evaluator'
+    what = 'val' if name == 'val_dataloader' else f'`{name}`'
+    notes['test_dataloader'] = (f'the single-frame {what} loader (the '
+                                'source config tests on pairs)')
+    notes['test_evaluator'] = ('the val evaluator' if evaluator else
+                               "mmseg's IoUMetric (mIoU)")
     notes['test_cfg'] = 'TestLoop'
 
 

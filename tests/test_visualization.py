@@ -360,8 +360,8 @@ def test_pair_local_visualizer_falls_back_to_mmseg_for_single_frames(
     sample.pred_sem_seg = PixelData(
         data=torch.from_numpy(np.random.RandomState(3).randint(0, 19,
                                                                (1, h, w))))
-    ours = PairLocalVisualizer(name='test_pair_vis_2', alpha=0.8)
-    ref = SegLocalVisualizer(name='test_seg_vis_2', alpha=0.8)
+    ours = PairLocalVisualizer(name='test_pair_vis_2')  # mmseg defaults
+    ref = SegLocalVisualizer(name='test_seg_vis_2')
     ours.add_datasample('s', img, sample, out_file=str(tmp_path / 'a.png'))
     ref.add_datasample('s', img, sample, out_file=str(tmp_path / 'b.png'))
     import cv2

@@ -71,8 +71,10 @@ class PairLocalVisualizer(SegLocalVisualizer):
     to the ``vis_backends`` (or to ``out_file``) and images are RGB.
 
     Args:
-        alpha (float): opacity of the segmentation overlay (0.5 here,
-            mmseg's default is 0.8).
+        alpha (float): opacity of mmseg's single-frame overlay (mmseg's
+            default 0.8).
+        pair_alpha (float): opacity of the segmentation overlay of pair
+            panels (0.5: the frame stays visible beside flow/occlusion).
         max_flow (float, optional): flow magnitude (px) of full colour;
             None = the largest vector of each panel (stated by its key).
         legend (bool): draw the class legend when the classes fit.
@@ -88,7 +90,8 @@ class PairLocalVisualizer(SegLocalVisualizer):
                  classes: Optional[list] = None,
                  palette: Optional[list] = None,
                  dataset_name: Optional[str] = None,
-                 alpha: float = 0.5,
+                 alpha: float = 0.8,
+                 pair_alpha: float = 0.5,
                  max_flow: Optional[float] = None,
                  legend: bool = True,
                  **kwargs) -> None:
@@ -98,6 +101,10 @@ class PairLocalVisualizer(SegLocalVisualizer):
         if max_flow is not None and not max_flow > 0:
             raise ValueError(f'PairLocalVisualizer: max_flow must be > 0 '
                              f'or None, got {max_flow}')
+        if not 0.0 <= pair_alpha <= 1.0:
+            raise ValueError(f'PairLocalVisualizer: pair_alpha must be in '
+                             f'[0, 1], got {pair_alpha}')
+        self.pair_alpha = pair_alpha
         self.max_flow = max_flow
         self.legend = legend
 
@@ -143,7 +150,7 @@ class PairLocalVisualizer(SegLocalVisualizer):
             np.ascontiguousarray(img2[..., ::-1]), pred,
             dataset_meta=meta,
             max_flow=max_flow if max_flow is not None else self.max_flow,
-            alpha=self.alpha, gt=gt, legend=self.legend)
+            alpha=self.pair_alpha, gt=gt, legend=self.legend)
         return np.ascontiguousarray(panel[..., ::-1])
 
     @master_only

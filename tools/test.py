@@ -211,7 +211,8 @@ def main(argv=None):
     start = time.time() - 1
     runner = Runner.from_cfg(cfg)
     metrics = runner.test()
-    if args.show_dir:
+    from mmengine.dist import is_main_process
+    if args.show_dir and is_main_process():  # rank 0 draws (master_only)
         report_show_dir(cfg, args, start)
     return metrics
 

@@ -237,6 +237,7 @@ def test_test_py_show_dir_and_out_on_quickstart_pairs(tmp_path):
     np.testing.assert_array_equal(labels, ref['seg1'])
 
 
+@pytest.mark.slow
 def test_test_py_show_dir_says_when_nothing_is_drawn(tmp_path, tiny_data):
     """mmseg's hook draws every 50th image: 4 test images give none, and
     tools/test.py says so instead of ending silently."""

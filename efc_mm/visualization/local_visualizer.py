@@ -1,6 +1,6 @@
 """mmengine visualizer that draws pair samples (frames, segmentation, flow,
 occlusion) and falls back to mmseg's drawing for single frames."""
-from typing import Dict, Optional, Sequence
+from typing import Dict, Optional
 
 import mmcv
 import numpy as np

@@ -16,8 +16,8 @@ own (CPU: the child's peak RSS, ``getrusage``; CUDA: ``max_memory_allocated``):
 
 ``joint`` also reports a forward breakdown (shared encoder, seg heads on
 2B frames, flow decoder, the rest = EFC losses, warps, range maps), timed
-by wrapping the modules' ``forward``. The flow branch's share of the joint step is
-``(joint - flow off) / joint`` (target <= 30 %).
+by wrapping the modules' ``forward``. The flow branch's share of the joint
+step is ``(joint - flow off) / joint`` (target <= 30 %).
 
 GPU: ``--device cuda`` (timing with ``torch.cuda.synchronize``, peak
 ``torch.cuda.max_memory_allocated``), ``--amp`` (autocast float16 with a
@@ -25,7 +25,8 @@ GradScaler on CUDA; bfloat16 autocast on the CPU, which exercises the same
 code path). ``--json FILE`` writes all figures.
 
     OMP_NUM_THREADS=1 python bench/train_step.py [--size 512] [--reps 2]
-    python bench/train_step.py --device cuda --size 713 --batch 2 --reps 10 --amp
+    python bench/train_step.py --device cuda --size 713 --batch 2 --reps 10 \\
+        --amp
     python bench/train_step.py --quick      # tiny model, 128x128 (dry run)
 """
 import argparse
@@ -268,10 +269,9 @@ def report(args, results) -> str:
     if j:
         if 'seg2' in results:
             s = results['seg2']
+            share = (j['step_s'] - s['step_s']) / j['step_s']
             lines.append('flow branch + EFC losses share of the joint step, '
-                         f'separate processes: '
-                         f'{100 * (j["step_s"] - s["step_s"]) / j["step_s"]:.1f}'
-                         ' %')
+                         f'separate processes: {100 * share:.1f} %')
         share_i = (j['step_s'] - j['interleaved_off_s']) / j['step_s']
         lines.append(f'  same process, interleaved (joint {j["step_s"]:.3f} s '
                      f'vs flow off {j["interleaved_off_s"]:.3f} s): '

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-QUICK = osp.join(REPO, 'configs', 'quickstart', 'psp_efc_tiny_synthetic_cpu.py')
+QUICK = osp.join(REPO, 'configs', 'quickstart',
+                 'psp_efc_tiny_synthetic_cpu.py')
 BASELINE = osp.join(REPO, 'configs', 'quickstart',
                     'psp_baseline_tiny_synthetic_cpu.py')
 

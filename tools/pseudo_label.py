@@ -15,7 +15,8 @@ KITTI raw frames, labels written beside them in the folder that
 
     python tools/pseudo_label.py configs/psp_efc_cityscapes.py \\
         work_dirs/psp_efc_cityscapes/iter_80000.pth \\
-        data/kitti/raw data/kitti/raw_pseudo_labels --conf-thr 0.9 --device cuda:0
+        data/kitti/raw data/kitti/raw_pseudo_labels \\
+        --conf-thr 0.9 --device cuda:0
     # then in the t2 config (or with --cfg-options):
     #   train_dataloader.dataset.data_prefix.seg_map_path='raw_pseudo_labels'
 

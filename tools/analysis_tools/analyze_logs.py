@@ -13,9 +13,11 @@ Examples::
 
     # every loss and every metric, one panel each, two runs overlaid
     python tools/analysis_tools/analyze_logs.py plot_curve \\
-        work_dirs/psp_efc_tiny_synthetic_cpu work_dirs/psp_baseline_tiny_synthetic_cpu \\
+        work_dirs/psp_efc_tiny_synthetic_cpu \\
+        work_dirs/psp_baseline_tiny_synthetic_cpu \\
         --legend EFC baseline --out curves.png
-    python tools/analysis_tools/analyze_logs.py plot_curve LOG.json --keys loss_cons mIoU
+    python tools/analysis_tools/analyze_logs.py plot_curve LOG.json \\
+        --keys loss_cons mIoU
     python tools/analysis_tools/analyze_logs.py cal_train_time LOG.json
 """
 import argparse

@@ -17,18 +17,21 @@ pairs (random gaps of 1-5 frames) have none, since EFC learns flow without
 supervision. To see ground-truth flow and occlusion through the *train*
 pipeline of the quick start, switch its train dataset to consecutive pairs::
 
-    python tools/analysis_tools/browse_dataset.py \
-        configs/quickstart/psp_efc_tiny_synthetic_cpu.py --output-dir browse/ \
-        --cfg-options train_dataloader.dataset.mode=consecutive \
-        train_dataloader.dataset.data_prefix.flow_occ_path=flow_occ/train \
-        train_dataloader.dataset.data_prefix.occ_path=occlusion/train \
-        train_dataloader.dataset.data_prefix.seq_seg_map_path=gtFine_sequence/train
+    python tools/analysis_tools/browse_dataset.py \\
+        configs/quickstart/psp_efc_tiny_synthetic_cpu.py --output-dir browse/ \\
+        --cfg-options train_dataloader.dataset.mode=consecutive \\
+        train_dataloader.dataset.data_prefix.flow_occ_path=flow_occ/train \\
+        train_dataloader.dataset.data_prefix.occ_path=occlusion/train \\
+        train_dataloader.dataset.data_prefix.seq_seg_map_path=\\
+gtFine_sequence/train
 
 Examples::
 
     python tools/analysis_tools/browse_dataset.py \\
-        configs/quickstart/psp_efc_tiny_synthetic_cpu.py --output-dir browse/ -n 8
-    python tools/analysis_tools/browse_dataset.py CONFIG --split val --output-dir browse_val/
+        configs/quickstart/psp_efc_tiny_synthetic_cpu.py \\
+        --output-dir browse/ -n 8
+    python tools/analysis_tools/browse_dataset.py CONFIG --split val \\
+        --output-dir browse_val/
 """
 import argparse
 import os

@@ -22,8 +22,10 @@ are loaded.
 
 Examples::
 
-    python tools/analysis_tools/get_flops.py configs/psp_efc_cityscapes.py --shape 713 713
-    python tools/analysis_tools/get_flops.py configs/quickstart/psp_efc_tiny_synthetic_cpu.py --shape 128 256
+    python tools/analysis_tools/get_flops.py configs/psp_efc_cityscapes.py \\
+        --shape 713 713
+    python tools/analysis_tools/get_flops.py \\
+        configs/quickstart/psp_efc_tiny_synthetic_cpu.py --shape 128 256
 """
 import argparse
 import copy

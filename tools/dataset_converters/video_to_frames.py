@@ -20,10 +20,12 @@ OpenCV reads works (mp4 / avi / mov / mkv / webm with the wheels' FFmpeg).
 
 Examples::
 
-    python tools/dataset_converters/video_to_frames.py drive.mp4 data/my_video/frames
-    python tools/dataset_converters/video_to_frames.py videos/ data/my_video/frames \\
-        --fps 10 --resize 640 360
-    python tools/dataset_converters/video_to_frames.py drive.mp4 out --stride 3 --max-frames 200
+    python tools/dataset_converters/video_to_frames.py drive.mp4 \\
+        data/my_video/frames
+    python tools/dataset_converters/video_to_frames.py videos/ \\
+        data/my_video/frames --fps 10 --resize 640 360
+    python tools/dataset_converters/video_to_frames.py drive.mp4 out \\
+        --stride 3 --max-frames 200
 """
 import argparse
 import math

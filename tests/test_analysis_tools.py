@@ -149,6 +149,27 @@ def test_get_flops_segmentor_equals_stock_and_flow_branch_cost():
     assert r['efc_seg_params'] == r['stock_params']
     assert r['flow_params'] > 0 and r['flow_flops'] > 0
     assert r['efc_params'] == r['stock_params'] + r['flow_params']
+    # independent count: 2 * Cout * Hout * Wout * Cin / groups * kh * kw over
+    # every convolution of the stock model's single-frame forward (PSP has
+    # no other multiply-add op there)
+    import torch
+    from mmengine.config import Config
+    from mmseg.registry import MODELS
+    stock_cfg, _ = gf.stock_model_cfg(Config.fromfile(QUICK))
+    stock = MODELS.build(gf._no_sync_bn(stock_cfg)).eval()
+    total = []
+
+    def hook(mod, inp, out):
+        kh, kw = mod.kernel_size
+        total.append(2 * out.shape[1] * out.shape[2] * out.shape[3] *
+                     mod.in_channels // mod.groups * kh * kw)
+
+    for m in stock.modules():
+        if isinstance(m, torch.nn.Conv2d):
+            m.register_forward_hook(hook)
+    with torch.no_grad():
+        stock(torch.randn(1, 3, 64, 64), mode='tensor')
+    assert sum(total) == r['seg_flops_stock']
     # no flow branch: nothing added
     rb = gf.main([BASELINE, '--shape', '64'])
     assert rb['seg_flops_efc'] == rb['seg_flops_stock']

@@ -19,6 +19,7 @@ name here              what goes in it
 ``FLOW_METRICS``       mmflow's METRICS: the flow metrics are also here.
 ``HOOKS``              mmseg's HOOKS: visualisation hook.
 ``VISUALIZERS``        mmseg's VISUALIZERS.
+``WEIGHT_INITIALIZERS`` mmseg's WEIGHT_INITIALIZERS: ``PretrainedPart``.
 =====================  ======================================================
 
 Import this module only after :mod:`efc_mm.compat` (``import efc_mm`` does
@@ -26,11 +27,12 @@ that), because importing mmflow's registry pulls in ``mmcv.ops``.
 """
 from mmseg.registry import DATASETS, HOOKS, METRICS, MODELS, TRANSFORMS
 from mmseg.registry import VISUALIZERS  # noqa: F401
+from mmseg.registry import WEIGHT_INITIALIZERS  # noqa: F401
 
 from mmflow.registry import METRICS as FLOW_METRICS  # noqa: E402
 from mmflow.registry import MODELS as FLOW_MODELS  # noqa: E402
 
 __all__ = [
     'MODELS', 'FLOW_MODELS', 'DATASETS', 'TRANSFORMS', 'METRICS',
-    'FLOW_METRICS', 'HOOKS', 'VISUALIZERS'
+    'FLOW_METRICS', 'HOOKS', 'VISUALIZERS', 'WEIGHT_INITIALIZERS'
 ]

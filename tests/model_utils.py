@@ -50,7 +50,8 @@ def plain_cfg(efc_cfg: dict) -> dict:
     """The same network as a plain mmseg EncoderDecoder."""
     cfg = copy.deepcopy(efc_cfg)
     cfg['type'] = 'EncoderDecoder'
-    for key in ('flow_decoder', 'shared_stages', 'efc_losses'):
+    for key in ('flow_decoder', 'flow_encoder', 'loss_consistency',
+                'shared_stages', 'check_finite'):
         cfg.pop(key, None)
     cfg['train_cfg'] = dict()
     cfg['data_preprocessor']['type'] = 'SegDataPreProcessor'

@@ -231,19 +231,82 @@ def test_unlabelled_pair_gives_zero_ce_and_flow_losses():
     assert all(torch.isfinite(losses[k]) for k in EFC_LOSSES)
 
 
-def test_ablation_flags_change_the_losses():
+def test_absent_loss_modules_are_absent_losses():
+    """A row of the ablation tables is loss modules present or absent."""
     cfg = tiny_model_cfg('psp')
-    cfg['train_cfg'] = dict(with_seg_loss=False, with_consistency=False,
-                            with_occlusion=False, with_seg_occ_error=False)
+    cfg['decode_head']['loss_decode']['loss_weight'] = 0.0
+    cfg['auxiliary_head']['loss_decode']['loss_weight'] = 0.0
+    cfg['loss_consistency'] = None
+    cfg['flow_decoder'].update(
+        loss_occlusion=None,
+        loss_photometric=dict(type='PhotometricLoss',
+                              occlusion_weighting=False, seg_error=False))
     model = _build(cfg)
     inputs, samples = pair_batch(b=1)
     losses = model.loss(inputs, samples)
     assert set(losses) == {'loss_pm', 'loss_sm'}
 
 
-def test_nan_loss_names_loss_scale_and_direction():
+def test_impossible_combinations_fail_at_build_naming_keys():
     cfg = tiny_model_cfg('psp')
-    cfg['train_cfg'] = dict(with_seg_loss=False, with_seg_occ_error=False)
+    cfg['flow_decoder']['loss_occlusion'] = None  # O_est in L_pm, untrained
+    with pytest.raises(ValueError, match='occlusion_weighting.*loss_occlusion'):
+        MODELS.build(cfg)
+    cfg = tiny_model_cfg('psp')
+    cfg['flow_decoder']['loss_occlusion'] = None
+    cfg['flow_decoder']['loss_photometric']['occlusion_weighting'] = False
+    with pytest.raises(ValueError, match='occlusion_mask.*loss_occlusion'):
+        MODELS.build(cfg)  # L_cons masked by an untrained O_est
+    cfg = tiny_model_cfg('psp')
+    cfg['flow_decoder'] = None
+    with pytest.raises(ValueError, match='loss_consistency.*flow_decoder'):
+        MODELS.build(cfg)
+    cfg = tiny_model_cfg('psp')
+    cfg['flow_decoder']['frozen'] = True
+    with pytest.raises(ValueError, match='frozen=True.*loss_'):
+        MODELS.build(cfg)
+    cfg = tiny_model_cfg('psp')
+    cfg['flow_decoder'].update(frozen=True, loss_photometric=None,
+                               loss_smoothness=None, loss_occlusion=None)
+    cfg['loss_consistency']['occlusion_mask'] = False
+    with pytest.raises(ValueError, match='flow_encoder'):
+        MODELS.build(cfg)
+    cfg = tiny_model_cfg('psp')
+    cfg['flow_decoder']['loss_smoothness']['level_weights'] = [1, 1]
+    with pytest.raises(ValueError, match='level_weights.*4 levels'):
+        MODELS.build(cfg)
+
+
+def test_loss_weight_schedule_follows_the_runner_iteration():
+    """weight_schedule: 0 before ``begin`` (the loss is absent), a linear
+    ramp to ``loss_weight`` at ``end``; the iteration comes from mmengine's
+    MessageHub (what the runner publishes), checked by hand."""
+    from mmengine.logging import MessageHub
+    cfg = tiny_model_cfg('psp')
+    cfg['loss_consistency'].update(weight_schedule=dict(begin=10, end=20))
+    model = _build(cfg)
+    inputs, samples = pair_batch(b=1)
+    hub = MessageHub.get_instance('test_schedule')
+    values = {}
+    for it in (0, 9, 15, 20, 30):
+        hub.update_info('iter', it)
+        with torch.no_grad():
+            losses = model.loss(inputs, samples)
+        values[it] = losses.get('loss_cons')
+    assert values[0] is None and values[9] is None
+    lc = model.loss_consistency
+    lc.set_iteration(15)
+    assert lc.current_weight == pytest.approx(5.0)  # 10 * (15-10)/(20-10)
+    assert values[20].item() == pytest.approx(2 * values[15].item(), rel=1e-4)
+    assert values[30].item() == pytest.approx(values[20].item(), rel=1e-4)
+
+
+def test_nan_loss_names_loss_scale_and_direction():
+    """One finite check per step; only on failure the term is named."""
+    cfg = tiny_model_cfg('psp')
+    cfg['decode_head']['loss_decode']['loss_weight'] = 0.0
+    cfg['auxiliary_head']['loss_decode']['loss_weight'] = 0.0
+    cfg['flow_decoder']['loss_photometric']['seg_error'] = False
     model = _build(cfg)
     inputs, samples = pair_batch(b=1)
     inputs[0, 1, :, :4, :4] = float('nan')
@@ -251,6 +314,8 @@ def test_nan_loss_names_loss_scale_and_direction():
                        match=r'loss_\w+ is NaN at scale \d, direction (fw|bw)'):
         model.loss(inputs, samples)
     cfg = tiny_model_cfg('psp')
+    cfg['flow_decoder'] = None
+    cfg['loss_consistency'] = None
     model = _build(cfg)
     with pytest.raises(FloatingPointError, match='decode.loss_ce is NaN'):
         model.loss(inputs, samples)
@@ -328,57 +393,74 @@ def test_configs_parse_and_build(name, tmp_path):
     assert cfg.custom_imports.imports == ['efc_mm']
     model = MODELS.build(ConfigDict(_tiny_like(cfg.model.to_dict())))
     assert type(model).__name__ == 'EFCSegmentor'
-    flags = model.efc_cfg
-    expect = ABLATION_FLAGS.get(name.replace('.py', ''))
+    expect = ABLATION.get(name.replace('.py', ''))
     if expect is not None:
-        for key, value in expect.items():
-            if key == 'flow':
-                assert model.with_flow == value, name
-            elif key in ('pairs_per_snippet', 'with_unlabelled'):
-                assert cfg.train_dataloader.dataset[key] == value, name
-            else:
-                assert flags[key] == value, (name, key)
+        assert _row_of(model, cfg) == expect, name
 
 
-#: what each ablation row must switch (the paper's Tables 1-2)
-ABLATION_FLAGS = {
-    't1_baseline_psp': dict(flow=False),
-    't1_tcc_fix': dict(freeze_flow=True, with_flow_loss=False,
-                       with_consistency=True, consistency_occ_mask=False,
-                       pairs_per_snippet=1),
-    't1_tcc_single': dict(flow=True, freeze_flow=False, with_consistency=True,
-                          consistency_occ_mask=False, pairs_per_snippet=1),
-    't1_tcc_single_om': dict(consistency_occ_mask=True, pairs_per_snippet=1),
-    't1_tcc_multi_om': dict(consistency_occ_mask=True, pairs_per_snippet=10,
-                            with_unlabelled=False),
-    't1_tcc_multi_om_ud': dict(consistency_occ_mask=True,
-                               pairs_per_snippet=10, with_unlabelled=True),
-    't2_ul': dict(with_seg_loss=False, with_seg_occ_error=False,
-                  with_consistency=False, with_occlusion=False),
-    't2_ul_oe': dict(with_seg_occ_error=True, with_consistency=False,
-                     with_occlusion=False),
-    't2_ul_tc': dict(with_seg_occ_error=False, with_consistency=True,
-                     with_occlusion=False),
-    't2_ul_oe_tc': dict(with_seg_occ_error=True, with_consistency=True,
-                        with_occlusion=False),
-    't2_full': dict(with_seg_occ_error=True, with_consistency=True,
-                    with_occlusion=True, consistency_occ_mask=True,
-                    with_seg_loss=True),
+def _row_of(model, cfg) -> dict:
+    """What a built model + config do, in the terms of the paper's tables."""
+    dec = model.flow_decoder if model.with_flow else None
+    pm = getattr(dec, 'loss_photometric', None)
+    lc = model.loss_consistency
+    ds = cfg.train_dataloader.dataset
+    return dict(
+        flow=model.with_flow,
+        seg=model._trains_seg,
+        frozen=bool(dec is not None and dec.frozen),
+        flow_loss=bool(dec is not None and dec.flow_losses),
+        occ=bool(dec is not None and dec.loss_occlusion is not None),
+        oe=bool(pm is not None and pm.seg_error),
+        tc=lc is not None,
+        om=bool(lc is not None and lc.occlusion_mask),
+        pairs=ds.get('pairs_per_snippet'),
+        ud=bool(ds.get('with_unlabelled', False)))
+
+
+_FULL = dict(flow=True, seg=True, frozen=False, flow_loss=True, occ=True,
+             oe=True, tc=True, om=True)
+_UL = dict(flow=True, seg=False, frozen=False, flow_loss=True, occ=False,
+           oe=False, tc=False, om=False, pairs=None, ud=False)
+#: what each ablation row must be (the paper's Tables 1-2)
+ABLATION = {
+    't1_baseline_psp': dict(_FULL, flow=False, flow_loss=False, occ=False,
+                            oe=False, tc=False, om=False, pairs=1, ud=False),
+    't1_tcc_fix': dict(_FULL, frozen=True, flow_loss=False, occ=False,
+                       oe=False, om=False, pairs=1, ud=False),
+    't1_tcc_single': dict(_FULL, om=False, pairs=1, ud=False),
+    't1_tcc_single_om': dict(_FULL, pairs=1, ud=False),
+    'psp_efc_cityscapes': dict(_FULL, pairs=10, ud=False),  # TCC_multi+OM
+    't1_tcc_multi_om_ud': dict(_FULL, pairs=10, ud=True),
+    't2_ul': _UL,
+    't2_ul_oe': dict(_UL, seg=True, oe=True),
+    't2_ul_tc': dict(_UL, seg=True, tc=True),
+    't2_ul_oe_tc': dict(_UL, seg=True, oe=True, tc=True),
+    't2_full': dict(_FULL, pairs=None, ud=False),
 }
 
 
 def _tiny_like(cfg):
-    """A test-size model of the same family carrying the config's EFC
-    parts (train_cfg flags, efc_losses, flow_decoder on/off, shared_stages);
-    the full-size architectures are built by the base-config test."""
+    """A test-size model of the same family carrying the config's EFC parts
+    (loss modules and their arguments, frozen flow branch, seg loss weights,
+    shared_stages); the full-size architectures are built by the base-config
+    test."""
     kind = ('dilation' if cfg['backbone']['type'] == 'DilatedVGG16' else
             'deeplab' if 'ASPP' in cfg['decode_head']['type'] else 'psp')
     tiny = tiny_model_cfg(kind)
-    for key in ('train_cfg', 'efc_losses', 'shared_stages'):
+    for key in ('loss_consistency', 'shared_stages'):
         if key in cfg:
             tiny[key] = cfg[key]
+    for head in ('decode_head', 'auxiliary_head'):
+        if head in cfg and head in tiny:
+            tiny[head]['loss_decode'] = cfg[head]['loss_decode']
     if cfg.get('flow_decoder') is None:
         tiny['flow_decoder'] = None
+    else:
+        for key, value in cfg['flow_decoder'].items():
+            if key.startswith('loss_') or key == 'frozen':
+                tiny['flow_decoder'][key] = value
+    if cfg.get('flow_encoder') is not None:
+        tiny['flow_encoder'] = dict(init_cfg=None)
     return tiny
 
 
@@ -423,41 +505,56 @@ def _load_rubberwhale(w, h):
     return img('frame10.png'), img('frame11.png'), gt, vmask
 
 
-def test_overfit_flow_branch_on_real_pair():
-    """Unsupervised flow (L_pm + L_sm only) on one real pair: the
-    photometric loss falls and the EPE against the Middlebury ground truth
-    drops well below the zero-flow EPE.
+def _synthetic_pair(h=96, w=160, seed=3, frame=5):
+    """A pair the in-repo renderer makes (exact forward flow): frames
+    ``frame`` and ``frame + 1`` of a snippet whose camera drives at 0.2 m per
+    frame (mean motion about 2 px), RGB float (0..255)."""
+    from efc_synthetic import render_snippet
+    snip = render_snippet(seed, height=h, width=w, num_frames=frame + 2,
+                          camera=dict(speed=0.2))
+    imgs = torch.from_numpy(snip['images'][frame:frame + 2][..., ::-1].copy())
+    imgs = imgs.permute(0, 3, 1, 2).float()
+    gt = torch.from_numpy(snip['flow_fw'][frame]).permute(2, 0, 1)
+    return imgs[0], imgs[1], gt
 
-    Settings (test-only): 192x128 (flows up to ~1.5 px, mean ~0.4 px: at
-    96x64 the motion is ~0.2 px, below what a stride-8 cost volume resolves
-    in a few hundred steps), pm/sm on the two finest levels (strides 8, 4),
-    smoothness weight 0.1, Adam 1e-3, 300 steps (~15 s on one core).
-    """
-    i1, i2, gt, vmask = _load_rubberwhale(192, 128)
+
+def test_overfit_flow_branch_on_synthetic_pair():
+    """Unsupervised flow (L_pm + L_sm of the default loss settings) on one
+    pair of the synthetic world: the photometric loss falls and the EPE
+    against the renderer's exact flow drops well below the zero-flow EPE.
+    No ../shared needed. Adam 1e-3, 250 steps at 96x160 (~20 s, 1 core);
+    measured: EPE 1.99 px (zero flow) -> 1.00 px."""
+    i1, i2, gt = _synthetic_pair()
     from model_utils import pair_batch
     cfg = tiny_model_cfg('psp')
-    cfg['train_cfg'] = dict(with_seg_loss=False, with_consistency=False,
-                            with_occlusion=False, with_seg_occ_error=False,
-                            flow_loss_levels=(2, 3))
-    cfg['efc_losses'] = dict(smoothness=dict(loss_weight=0.1))
+    cfg['decode_head']['loss_decode']['loss_weight'] = 0.0
+    cfg['auxiliary_head']['loss_decode']['loss_weight'] = 0.0
+    cfg['loss_consistency'] = None
+    cfg['flow_decoder'].update(
+        loss_occlusion=None,
+        loss_photometric=dict(type='PhotometricLoss', resolution='input',
+                              occlusion_weighting=False, seg_error=False),
+        loss_smoothness=dict(type='SmoothnessLoss', resolution='input',
+                             order=2, edge_constant=150.0))
     torch.manual_seed(0)
     model = MODELS.build(ConfigDict(cfg))
     dp = model.data_preprocessor
     x = torch.stack([(i1 - dp.mean) / dp.std, (i2 - dp.mean) / dp.std])[None]
-    _, samples = pair_batch(b=1, h=128, w=192, labelled=(False, False))
+    _, samples = pair_batch(b=1, h=96, w=160, labelled=(False, False))
 
     def epe():
         model.eval()
         with torch.no_grad():
             f = model.predict_flow(x[:, 0], x[:, 1])['flow_fw'][0]
         model.train()
-        return (f - gt).norm(dim=0)[vmask].mean().item()
+        return (f - gt).norm(dim=0).mean().item()
 
-    zero_epe = gt.norm(dim=0)[vmask].mean().item()
+    zero_epe = gt.norm(dim=0).mean().item()
+    assert zero_epe > 1.0, zero_epe  # there is motion to find
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     model.train()
     pm = []
-    for _ in range(300):
+    for _ in range(250):
         losses = model.loss(x, samples)
         assert set(losses) == {'loss_pm', 'loss_sm'}
         opt.zero_grad()
@@ -465,23 +562,32 @@ def test_overfit_flow_branch_on_real_pair():
         opt.step()
         pm.append(losses['loss_pm'].item())
     final_epe = epe()
-    assert sum(pm[-10:]) / 10 < 0.6 * pm[0], (pm[0], pm[-10:])
-    assert final_epe < 0.8 * zero_epe, (final_epe, zero_epe)
+    assert sum(pm[-10:]) / 10 < 0.7 * pm[0], (pm[0], pm[-10:])
+    assert final_epe < 0.6 * zero_epe, (final_epe, zero_epe)
 
 
 def test_tcc_fix_loads_and_freezes_flow_branch(tmp_path):
-    """TCC_fix: flow branch loaded from a checkpoint, frozen; only L_seg and
-    L_cons train; the flow weights do not move."""
+    """TCC_fix: a frozen copy of the encoder + the flow decoder loaded from a
+    checkpoint by ``PretrainedPart``; only L_seg and L_cons train; the flow
+    weights do not move. A checkpoint without the part is a clear error."""
     ul = MODELS.build(ConfigDict(tiny_model_cfg('psp')))
     ckpt = tmp_path / 'flow.pth'
     torch.save(dict(state_dict=ul.state_dict()), ckpt)
-    cfg = tiny_model_cfg('psp')
-    cfg['train_cfg'] = dict(freeze_flow=True, flow_checkpoint=str(ckpt),
-                            with_flow_loss=False, with_occlusion=False,
-                            with_seg_occ_error=False,
-                            consistency_occ_mask=False)
+
+    def tcc_fix_cfg(path):
+        cfg = tiny_model_cfg('psp')
+        cfg['flow_encoder'] = dict(init_cfg=dict(
+            type='PretrainedPart', checkpoint=str(path), prefix='backbone.'))
+        cfg['flow_decoder'].update(
+            frozen=True, loss_photometric=None, loss_smoothness=None,
+            loss_occlusion=None, init_cfg=dict(
+                type='PretrainedPart', checkpoint=str(path),
+                prefix='flow_decoder.'))
+        cfg['loss_consistency']['occlusion_mask'] = False
+        return cfg
+
     torch.manual_seed(1)
-    model = MODELS.build(ConfigDict(cfg))
+    model = MODELS.build(ConfigDict(tcc_fix_cfg(ckpt)))
     model.init_weights()
     ref = ul.state_dict()
     for k, v in model.flow_decoder.state_dict().items():
@@ -498,6 +604,14 @@ def test_tcc_fix_loads_and_freezes_flow_branch(tmp_path):
     for k, v in model.flow_decoder.state_dict().items():
         assert torch.equal(v, before[k])
     assert model.backbone.stem[0].weight.grad.abs().sum() > 0
+    # a checkpoint that lacks the flow branch: the error names the prefix
+    seg_only = tmp_path / 'seg.pth'
+    torch.save(dict(state_dict={k: v for k, v in ref.items()
+                                if not k.startswith('flow_decoder.')}),
+               seg_only)
+    model = MODELS.build(ConfigDict(tcc_fix_cfg(seg_only)))
+    with pytest.raises(KeyError, match=r"seg.pth has no 'flow_decoder.'"):
+        model.init_weights()
 
 
 def test_joint_training_stable_with_paper_sgd():

@@ -1,8 +1,5 @@
-# Table 1, "+TCC_single" (77.58): joint training, one pair per snippet (the
-# labelled frame and one neighbour, t in [1, 5]); L_cons without the
-# occlusion mask.
+# Table 1 "+TCC_single" (77.58): joint training, one pair per snippet (the
+# labelled frame and one neighbour); L_cons without the occlusion mask.
 _base_ = ['../psp_efc_cityscapes.py']
-model = dict(train_cfg=dict(with_consistency=True,
-                            consistency_occ_mask=False))
-train_dataloader = dict(dataset=dict(pairs_per_snippet=1,
-                                     with_unlabelled=False))
+model = dict(loss_consistency=dict(occlusion_mask=False))
+train_dataloader = dict(dataset=dict(pairs_per_snippet=1))

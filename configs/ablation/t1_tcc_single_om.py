@@ -1,4 +1,5 @@
-# Table 1, "+TCC_single+OM" (77.79): as TCC_single, L_cons masked by
-# (1 - O_est) (EFC eq. 2).
-_base_ = ['./t1_tcc_single.py']
-model = dict(train_cfg=dict(consistency_occ_mask=True))
+# Table 1 "+TCC_single+OM" (77.79): as TCC_single, L_cons masked by
+# (1 - O_est) (eq. 2). "+TCC_multi+OM" (78.07) is ../psp_efc_cityscapes.py
+# itself (ten pairs per snippet, five with the labelled frame).
+_base_ = ['../psp_efc_cityscapes.py']
+train_dataloader = dict(dataset=dict(pairs_per_snippet=1))

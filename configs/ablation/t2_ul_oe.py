@@ -1,4 +1,7 @@
-# Table 2, "UL+OE" (7.23/8.72): + O_error from the segmentation (eq. 5); the
-# segmentation branch is trained (L_seg) so that O_seg is meaningful.
-_base_ = ['./t2_ul.py']
-model = dict(train_cfg=dict(with_seg_loss=True, with_seg_occ_error=True))
+# Table 2 "UL+OE" (7.23/8.72): UL + O_error from the segmentation (eq. 5),
+# which L_seg trains (on pseudo labels: tools/pseudo_label.py).
+_base_ = ['./t2_full.py']
+model = dict(
+    loss_consistency=None,
+    flow_decoder=dict(loss_photometric=dict(occlusion_weighting=False),
+                      loss_occlusion=None))

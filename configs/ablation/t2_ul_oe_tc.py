@@ -1,4 +1,3 @@
-# Table 2, "UL+OE+TC" (4.51/7.79).
-_base_ = ['./t2_ul.py']
-model = dict(train_cfg=dict(with_seg_loss=True, with_seg_occ_error=True,
-                            with_consistency=True))
+# Table 2 "UL+OE+TC" (4.51/7.79): UL+TC plus O_error (eq. 5).
+_base_ = ['./t2_ul_tc.py']
+model = dict(flow_decoder=dict(loss_photometric=dict(seg_error=True)))

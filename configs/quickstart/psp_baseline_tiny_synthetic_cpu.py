@@ -4,7 +4,7 @@
 #   python tools/train.py configs/quickstart/psp_baseline_tiny_synthetic_cpu.py
 # EPE / Fl need a flow branch and are absent; TC uses ground-truth flow.
 _base_ = ['./psp_efc_tiny_synthetic_cpu.py']
-model = dict(flow_decoder=None)
+model = dict(flow_decoder=None, loss_consistency=None)
 # Every training pair contains the labelled frame (the other frame's label
 # is all-255 and ignored), so the baseline sees as many labelled frames per
 # iteration as it can, from pairs built exactly as for EFC.

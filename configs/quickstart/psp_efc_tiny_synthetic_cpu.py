@@ -74,16 +74,6 @@ val_dataloader = pair_eval_dataloader
 test_dataloader = pair_eval_dataloader
 val_evaluator = eval_metrics
 test_evaluator = eval_metrics
-optim_wrapper = dict(
-    _delete_=True,
-    type='OptimWrapper',
-    optimizer=dict(type='AdamW', lr=1e-3, weight_decay=1e-4),
-    clip_grad=dict(max_norm=10.0))
-param_scheduler = [
-    dict(type='PolyLR', eta_min=1e-5, power=0.9, begin=0, end=400,
-         by_epoch=False)
-]
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=400, val_interval=400)
 default_hooks = dict(
     visualization=dict(type='PairSegVisualizationHook', draw=False,
                        interval=1))

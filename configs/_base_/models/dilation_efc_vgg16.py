@@ -7,7 +7,10 @@
 # 2,4,8,8). Pretrained: the ImageNet VGG-16 (Caffe ILSVRC-2014 model of
 # Simonyan & Zisserman, as in fyu/dilation; equivalently torchvision
 # vgg16 IMAGENET1K_V1 with fc6/fc7 reshaped to 7x7 / 1x1 convs), converted
-# to this module's names and given as init_cfg Pretrained below.
+# to this module's names (README, "VGG-16 front-end weights") and given as
+# `pretrained` below, as mmseg's ResNet configs do: `model.pretrained=None`
+# switches it off.
+_base_ = ['./efc_losses.py']
 data_preprocessor = dict(
     type='PairSegDataPreProcessor',
     mean=[123.675, 116.28, 103.53],
@@ -18,14 +21,13 @@ data_preprocessor = dict(
 model = dict(
     type='EFCSegmentor',
     data_preprocessor=data_preprocessor,
+    pretrained='pretrain/vgg16_dilation_frontend.pth',
     backbone=dict(
         type='DilatedVGG16',
         widths=(64, 128, 256, 512, 512),
         fc_channels=4096,
         out_indices=(5, ),
-        dropout=0.5,
-        init_cfg=dict(type='Pretrained',
-                      checkpoint='pretrain/vgg16_dilation_frontend.pth')),
+        dropout=0.5),
     decode_head=dict(
         type='ContextModuleHead',
         in_channels=4096,
@@ -43,19 +45,9 @@ model = dict(
     flow_decoder=dict(
         type='EFCFlowDecoder',
         in_channels=(64, 128, 256, 512),
-        in_index=(0, 1, 2, 3),
-        in_strides=(2, 4, 8, 8),
-        corr_channels=256,
-        max_displacement=10,
-        dilation_patch=2,
-        redir_channels=32,
-        fuse_channels=256,
-        contract_channels=(512, 512),
-        skip_channels=64,
-        deconv_channels=(256, 128, 64),
-        min_stride=4,
-        occ_mid_channels=32,
-        flow_scale=1.0),
-    efc_losses=dict(),
+        loss_photometric={{_base_.efc_loss_photometric}},
+        loss_smoothness={{_base_.efc_loss_smoothness}},
+        loss_occlusion={{_base_.efc_loss_occlusion}}),
+    loss_consistency={{_base_.efc_loss_consistency}},
     train_cfg=dict(),
     test_cfg=dict(mode='whole'))

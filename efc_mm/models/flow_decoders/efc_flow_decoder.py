@@ -46,10 +46,36 @@ import torch.nn.functional as F
 from mmengine.model import BaseModule
 from torch import Tensor
 
-from ...compat import correlation
+from ...ops.correlation import correlation
+from ...ops import warp
 from ...registry import FLOW_MODELS, MODELS
+from ..losses.photometric_loss import seg_occlusion_error
 
-__all__ = ['EFCFlowDecoder', 'OcclusionHead', 'flow_to_level_pixels']
+__all__ = ['EFCFlowDecoder', 'OcclusionHead', 'flow_to_level_pixels',
+           'swap_pair']
+
+#: the paper's unsupervised flow losses (EFC eq. 4-7); each default lives in
+#: the loss class's signature, these only name the type.
+_DEFAULT_PM = dict(type='PhotometricLoss')
+_DEFAULT_SM = dict(type='SmoothnessLoss')
+_DEFAULT_OCC = dict(type='OcclusionLoss')
+
+
+def swap_pair(x: Tensor) -> Tensor:
+    """``[a; b] -> [b; a]`` along the batch: the EFC segmentor stacks all
+    frames i, then all frames i+t, so this maps every item to its partner."""
+    half = x.shape[0] // 2
+    return torch.cat([x[half:], x[:half]], dim=0)
+
+
+def _resize(x: Tensor, size: Sequence[int], mode: str = 'bilinear') -> Tensor:
+    """Resize ``(N, C, h, w)`` to ``size`` (no-op when equal); ``'area'``
+    for images going down, bilinear otherwise."""
+    if tuple(x.shape[-2:]) == tuple(size):
+        return x
+    if mode == 'area':
+        return F.interpolate(x, size=tuple(size), mode='area')
+    return F.interpolate(x, size=tuple(size), mode=mode, align_corners=False)
 
 
 def flow_to_level_pixels(flow: Tensor, input_size: Sequence[int]) -> Tensor:
@@ -211,12 +237,29 @@ class EFCFlowDecoder(BaseModule):
             Default (512, 512).
         skip_channels (int): width of each reduced encoder skip. Default 64.
         deconv_channels (int | Sequence[int]): deconvolution width per
-            transition (coarse to fine). Default 128.
+            transition (coarse to fine). Default (256, 128, 64).
         min_stride (int): stride of the finest output. Default 4.
         occ_mid_channels (int): occlusion head width. Default 32 (paper).
         flow_scale (float | 'stride'): multiplier of each predictor output
-            (see the module notes). Default 1.0.
+            (see the module notes). Default 1.0; 20 is FlowNet's flow/20
+            output scaling.
+        detach_occ_features (bool): the occlusion heads read the flow
+            blocks' features detached, so L_occ and the ``-G O_est`` term
+            train the occlusion heads only and cannot slow the flow down.
+            Default False (paper: heads on the flow blocks).
+        frozen (bool): no parameter of the decoder trains (TCC_fix: a fixed
+            pretrained flow network, loaded with ``init_cfg=dict(
+            type='PretrainedPart', checkpoint=..., prefix='flow_decoder.')``);
+            then every flow loss must be None. Default False.
+        loss_photometric (dict | None): L_pm (eq. 5-6), e.g.
+            ``dict(type='PhotometricLoss')``; None: no photometric loss.
+        loss_smoothness (dict | None): L_sm (eq. 7); None: none.
+        loss_occlusion (dict | None): L_occ (eq. 4); None: the occlusion
+            heads are not trained (and nothing may use ``O_est``).
         init_cfg: mmengine init config.
+
+    The decoder owns its unsupervised losses, as mmflow's decoders do:
+    :meth:`loss_by_feat` computes them from :meth:`forward`'s output.
 
     Forward returns ``dict(flows=[...], occlusions=[...], strides=[...])``,
     lists **coarse to fine**: flows ``(N, 2, h_l, w_l)`` in input pixels,
@@ -234,10 +277,15 @@ class EFCFlowDecoder(BaseModule):
                  fuse_channels: int = 256,
                  contract_channels: Sequence[int] = (512, 512),
                  skip_channels: int = 64,
-                 deconv_channels=128,
+                 deconv_channels=(256, 128, 64),
                  min_stride: int = 4,
                  occ_mid_channels: int = 32,
                  flow_scale=1.0,
+                 detach_occ_features: bool = False,
+                 frozen: bool = False,
+                 loss_photometric: Optional[dict] = _DEFAULT_PM,
+                 loss_smoothness: Optional[dict] = _DEFAULT_SM,
+                 loss_occlusion: Optional[dict] = _DEFAULT_OCC,
                  init_cfg=None) -> None:
         super().__init__(init_cfg=init_cfg)
         in_channels, in_index = list(in_channels), list(in_index)
@@ -309,6 +357,52 @@ class EFCFlowDecoder(BaseModule):
             self.predictors.append(FlowPredictor(feat_ch))
             self.occ_heads.append(OcclusionHead(feat_ch, occ_mid_channels))
         self._kaiming_init()
+        self.detach_occ_features = detach_occ_features
+        self.frozen = frozen
+        self._build_losses(loss_photometric, loss_smoothness, loss_occlusion)
+        if frozen:
+            for p in self.parameters():
+                p.requires_grad_(False)
+
+    def _build_losses(self, pm, sm, occ) -> None:
+        """Build the loss modules and refuse combinations that cannot work
+        (raised at build time, naming the keys)."""
+        self.loss_photometric = MODELS.build(pm) if pm else None
+        self.loss_smoothness = MODELS.build(sm) if sm else None
+        self.loss_occlusion = MODELS.build(occ) if occ else None
+        n = len(self.strides)
+        for key in ('loss_photometric', 'loss_smoothness', 'loss_occlusion'):
+            mod = getattr(self, key)
+            if mod is not None:
+                mod.weights_for(n)  # raises on a level_weights length error
+        if self.frozen and self.flow_losses:
+            raise ValueError(
+                'EFCFlowDecoder: frozen=True trains nothing, but '
+                f'{[k for k, _ in self.flow_losses]} are set: make them None')
+        pm_obj = self.loss_photometric
+        if pm_obj is not None and pm_obj.occlusion_weighting and \
+                self.loss_occlusion is None:
+            raise ValueError(
+                'EFCFlowDecoder: loss_photometric.occlusion_weighting=True '
+                'uses O_est, but loss_occlusion is None (untrained, the '
+                '-G O_est term would push O_est to 1): set loss_occlusion, or '
+                'loss_photometric.occlusion_weighting=False')
+
+    @property
+    def flow_losses(self) -> list:
+        """``[(attribute name, module)]`` of the losses that are set."""
+        return [(k, getattr(self, k)) for k in
+                ('loss_photometric', 'loss_smoothness', 'loss_occlusion')
+                if getattr(self, k) is not None]
+
+    @property
+    def with_occlusion(self) -> bool:
+        """True if the occlusion heads are trained (``O_est`` usable)."""
+        return self.loss_occlusion is not None or self.frozen
+
+    def train(self, mode: bool = True):
+        """A frozen decoder stays in eval mode."""
+        return super().train(mode and not self.frozen)
 
     def _kaiming_init(self) -> None:
         """Kaiming-normal init (LeakyReLU 0.1) of every hidden conv and
@@ -425,5 +519,106 @@ class EFCFlowDecoder(BaseModule):
             else:
                 flow = self.predictors[lvl](feat) * self._scale(st)
             flows.append(flow)
-            occs.append(self.occ_heads[lvl](feat))
+            occs.append(self.occ_heads[lvl](
+                feat.detach() if self.detach_occ_features else feat))
         return dict(flows=flows, occlusions=occs, strides=list(self.strides))
+
+    # ------------------------------------------------------------------
+    # losses (EFC eq. 4-7), owned by the decoder as in mmflow
+    # ------------------------------------------------------------------
+    def loss_by_feat(self, out: Dict[str, List[Tensor]], imgs: Tensor,
+                     seg_logits: Optional[Tensor] = None,
+                     terms: Optional[list] = None) -> Dict[str, Tensor]:
+        """Unsupervised flow losses of both directions.
+
+        Args:
+            out (dict): :meth:`forward` run on ``(cat(f_i, f_{i+t}),
+                cat(f_{i+t}, f_i))``: the first half of the batch are the
+                forward flows, the second half the backward flows.
+            imgs (Tensor): ``(2B, 3, H, W)`` the frames in [0, 1], in the same
+                order (all frames i, then all frames i+t).
+            seg_logits (Tensor, optional): ``(2B, K, h, w)`` segmentation
+                logits of the frames (for ``O_error``, eq. 5); needed when
+                ``loss_photometric.seg_error`` is True, else ignored.
+            terms (list, optional): if given, every unweighted-by-level term
+                is appended as ``(loss_name, level, direction, value)`` so
+                that a caller can name a term that went NaN.
+
+        Returns:
+            dict[str, Tensor]: ``loss_pm``, ``loss_sm``, ``loss_occ`` (the
+            names of the configured modules), each summed over levels and
+            directions; a loss whose scheduled weight is 0 is left out.
+        """
+        flows, occs = out['flows'], out['occlusions']
+        size_in = imgs.shape[-2:]
+        half = imgs.shape[0] // 2
+        dirs = (('fw', slice(0, half)), ('bw', slice(half, 2 * half)))
+        pm = self.loss_photometric if (self.loss_photometric is not None and
+                                       self.loss_photometric.active) else None
+        sm = self.loss_smoothness if (self.loss_smoothness is not None and
+                                      self.loss_smoothness.active) else None
+        oc = self.loss_occlusion if (self.loss_occlusion is not None and
+                                     self.loss_occlusion.active) else None
+        n = len(flows)
+        losses: Dict[str, Tensor] = {}
+
+        def add(mod, value, lvl, d):
+            if terms is not None:
+                terms.append((mod.loss_name, lvl, d, value.detach()))
+            losses[mod.loss_name] = losses.get(mod.loss_name, 0) + value
+
+        use_oe = pm is not None and pm.seg_error
+        if use_oe and seg_logits is None:
+            raise ValueError('loss_photometric.seg_error=True needs the '
+                             'segmentation logits (seg_logits)')
+        use_occ = pm is not None and pm.occlusion_weighting
+        w_pm = pm.weights_for(n) if pm is not None else [0.0] * n
+        w_sm = sm.weights_for(n) if sm is not None else [0.0] * n
+        w_oc = oc.weights_for(n) if oc is not None else [0.0] * n
+        for lvl in range(n):
+            if not (w_pm[lvl] or w_sm[lvl] or w_oc[lvl]):
+                continue
+            flow_in = flows[lvl]  # input pixels, level grid
+            flow_lvl = flow_to_level_pixels(flow_in, size_in)
+            occ = occs[lvl]
+            if w_oc[lvl]:  # eq. 4, target from the opposite flow
+                tgt = oc.make_target(swap_pair(flow_lvl).detach())
+                for d, s in dirs:
+                    add(oc, w_oc[lvl] * oc(occ[s], tgt[s]), lvl, d)
+            if w_pm[lvl]:
+                if pm.resolution == 'input':
+                    flow_pm, img = _resize(flow_in, size_in), imgs
+                else:
+                    flow_pm = flow_lvl
+                    img = _resize(imgs, flow_lvl.shape[-2:], 'area')
+                size = flow_pm.shape[-2:]
+                img_w, valid = warp(swap_pair(img), flow_pm)
+                o_est = _resize(occ, size) if use_occ else None
+                o_err = None
+                if use_oe:  # eq. 5: O_seg from argmax disagreement
+                    seg = _resize(seg_logits.detach(), size)
+                    seg_w, _ = warp(swap_pair(seg), flow_pm.detach())
+                    o_err = seg_occlusion_error(
+                        seg, seg_w, o_est.detach() if o_est is not None else
+                        flow_pm.new_zeros(flow_pm.shape[0], 1, *size), valid)
+                for d, s in dirs:
+                    add(pm, w_pm[lvl] * pm(
+                        img[s], img_w[s], None if o_est is None else o_est[s],
+                        None if o_err is None else o_err[s], valid[s]),
+                        lvl, d)
+            if w_sm[lvl]:
+                if sm.resolution == 'input':
+                    flow_sm, img = _resize(flow_in, size_in), imgs
+                else:
+                    flow_sm = flow_lvl
+                    img = _resize(imgs, flow_lvl.shape[-2:], 'area')
+                for d, s in dirs:
+                    add(sm, w_sm[lvl] * sm(flow_sm[s], img[s]), lvl, d)
+        return losses
+
+    def loss(self, feats1: Sequence[Tensor], feats2: Sequence[Tensor],
+             imgs: Tensor, seg_logits: Optional[Tensor] = None):
+        """:meth:`forward` then :meth:`loss_by_feat`; returns
+        ``(losses, out)``."""
+        out = self(feats1, feats2)
+        return self.loss_by_feat(out, imgs, seg_logits), out

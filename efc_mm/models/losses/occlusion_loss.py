@@ -1,9 +1,8 @@
 """Occlusion estimation loss against the range-map target, EFC eq. 4."""
 from __future__ import annotations
 
-from typing import Optional
+from typing import Optional, Sequence
 
-import torch.nn.functional as F
 from torch import Tensor
 
 from efc_mm.registry import MODELS
@@ -28,16 +27,42 @@ class OcclusionLoss(BaseEFCLoss):
     clamped at -100 (``F.binary_cross_entropy``), so ``O_est`` of exactly 0
     or 1 gives a finite loss. Mean over valid pixels.
 
+    The flow decoder that owns this loss builds the target from the opposite
+    direction's flow (detached) with ``threshold`` and ``target``.
+
     Args:
         alpha (float): 0.2.
         loss_weight (float): 0.4 (lambda_occ).
         loss_name (str): ``'loss_occ'``.
+        threshold (float): range-map mass below which a pixel is occluded
+            (**decision** of EFC_METHOD.md, 0.2 as in peers' code).
+        target (str): ``'hard'`` (``Ô = [mass < threshold]``, the paper) or
+            ``'soft'`` (``Ô = 1 - clamp(mass, 0, 1)``).
+        level_weights, weight_schedule: see :class:`BaseEFCLoss`.
     """
 
     def __init__(self, alpha: float = 0.2, loss_weight: float = 0.4,
-                 loss_name: str = 'loss_occ') -> None:
-        super().__init__(loss_weight=loss_weight, loss_name=loss_name)
+                 loss_name: str = 'loss_occ', threshold: float = 0.2,
+                 target: str = 'hard',
+                 level_weights: Optional[Sequence[float]] = None,
+                 weight_schedule: Optional[dict] = None) -> None:
+        super().__init__(loss_weight=loss_weight, loss_name=loss_name,
+                         level_weights=level_weights,
+                         weight_schedule=weight_schedule)
+        if target not in ('hard', 'soft'):
+            raise ValueError(f"target must be 'hard' or 'soft', got {target!r}")
+        if not 0.0 < threshold <= 1.0:
+            raise ValueError(f'threshold must be in (0, 1], got {threshold}')
         self.alpha = alpha
+        self.threshold = threshold
+        self.target = target
+
+    def make_target(self, flow_bw: Tensor) -> Tensor:
+        """``Ô`` from the opposite flow ``F_{i+t->i}`` (no gradient)."""
+        from efc_mm.ops import occlusion_from_range_map, range_map
+        if self.target == 'soft':
+            return 1.0 - range_map(flow_bw.detach()).clamp(0, 1)
+        return occlusion_from_range_map(flow_bw, threshold=self.threshold)
 
     def forward(self,
                 occ_est: Tensor,
@@ -47,14 +72,18 @@ class OcclusionLoss(BaseEFCLoss):
 
         Args:
             occ_est (Tensor): ``(N, 1, H, W)`` O_est in [0, 1] (sigmoid).
-            occ_target (Tensor): ``(N, 1, H, W)`` Ô in {0, 1}.
+            occ_target (Tensor): ``(N, 1, H, W)`` Ô in [0, 1].
             valid (Tensor, optional): ``(N, 1, H, W)`` valid pixels.
         """
         check_same(occ_est, occ_target, ('occ_est', 'occ_target'))
         check_map(occ_est, 'occ_est', occ_est, channels=1)
         if valid is not None:
             check_map(valid, 'valid', occ_est, channels=1)
-        bce = F.binary_cross_entropy(
-            occ_est, occ_target.detach().to(occ_est.dtype), reduction='none')
+        # F.binary_cross_entropy's formula (logs clamped at -100), written
+        # out so that a NaN O_est propagates to the step's finite check
+        # (which names it) instead of raising inside the BCE kernel
+        t = occ_target.detach().to(occ_est.dtype)
+        bce = -(t * occ_est.log().clamp(min=-100) +
+                (1 - t) * (1 - occ_est).log().clamp(min=-100))
         value = bce - self.alpha * (-occ_est).exp()
-        return self.loss_weight * valid_mean(value, valid)
+        return self.current_weight * valid_mean(value, valid)

@@ -1,16 +1,17 @@
-"""Occlusion-aware photometric loss, EFC eq. 5-6."""
+"""Occlusion-aware photometric loss, EFC eq. 5-6 (+ census option)."""
 from __future__ import annotations
 
-from typing import Optional
+from typing import Optional, Sequence
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 from efc_mm.ops import ssim
 from efc_mm.registry import MODELS
 from .utils import BaseEFCLoss, check_map, check_same, valid_mean
 
-__all__ = ['PhotometricLoss', 'seg_occlusion_error']
+__all__ = ['PhotometricLoss', 'seg_occlusion_error', 'census_transform']
 
 
 def seg_occlusion_error(seg_logits: Tensor, seg_logits_warped: Tensor,
@@ -51,6 +52,32 @@ def seg_occlusion_error(seg_logits: Tensor, seg_logits_warped: Tensor,
         return (o_seg - occ_est).clamp(min=0)
 
 
+def census_transform(img: Tensor, patch_size: int = 7) -> Tensor:
+    """Soft census transform (Meister et al., UnFlow, AAAI 2018; UFlow).
+
+    For every pixel and every neighbour ``q`` in a ``patch_size`` square,
+    ``d = I(q) - I(p)`` on the grey image scaled to [0, 255], mapped to
+    ``d / sqrt(0.81 + d^2)`` (in (-1, 1), insensitive to additive and
+    roughly to multiplicative brightness changes).
+
+    Args:
+        img (Tensor): ``(N, C, H, W)`` image in [0, 1].
+        patch_size (int): odd neighbourhood size. Default 7.
+
+    Returns:
+        Tensor: ``(N, patch_size**2, H, W)`` (zero padding at the borders).
+    """
+    if patch_size % 2 != 1:
+        raise ValueError(f'patch_size must be odd, got {patch_size}')
+    gray = img.mean(1, keepdim=True) * 255.0
+    k = patch_size * patch_size
+    eye = torch.eye(k, dtype=img.dtype, device=img.device).view(
+        k, 1, patch_size, patch_size)
+    neigh = F.conv2d(gray, eye, padding=patch_size // 2)
+    diff = neigh - gray
+    return diff / torch.sqrt(0.81 + diff * diff)
+
+
 @MODELS.register_module()
 class PhotometricLoss(BaseEFCLoss):
     r"""Occlusion-aware photometric loss of EFC (eq. 5-6).
@@ -69,29 +96,68 @@ class PhotometricLoss(BaseEFCLoss):
       ``(1 - SSIM) / 2`` is clamped to [0, 1]; both SSIM and ``|I - I'|`` are
       averaged over the colour channels, so ``G`` is in [0, 1] for images in
       [0, 1] (pass *un-normalised* images in [0, 1]).
-    * ``O_est`` keeps its gradient (the paper's form): the term ``-G O_est``
-      rewards predicting occlusion where the photometric error is high; the
-      occlusion loss (eq. 4, BCE against the range map and
-      ``-alpha exp(-O_est)``) balances it.
+    * ``error='census'`` replaces G by the soft-census Hamming distance
+      (UnFlow / UFlow), averaged over the 7x7 neighbours: in [0, 1).
+    * ``O_est`` keeps its gradient (the paper's form) unless
+      ``detach_occlusion``: the term ``-G O_est`` rewards predicting
+      occlusion where the photometric error is high; the occlusion loss
+      (eq. 4) balances it.
     * ``O_error`` (:func:`seg_occlusion_error`) is a constant weight.
     * Mean over valid pixels (``valid`` from :func:`efc_mm.ops.warp`: samples
       that left the frame are excluded).
+
+    The options below are read by the flow decoder that owns this loss
+    (:meth:`EFCFlowDecoder.loss_by_feat`), not by :meth:`forward`.
 
     Args:
         beta (float): SSIM weight in G, 0.85.
         loss_weight (float): weight of this loss in the total, 1.0.
         loss_name (str): key in the loss dict, ``'loss_pm'``.
+        error (str): ``'ssim_l1'`` (eq. 6) or ``'census'``.
+        occlusion_weighting (bool): use ``O_est`` in the weight of eq. 5
+            (needs the decoder's occlusion loss). Default True (paper).
+        seg_error (bool): use ``O_error`` from the segmentation (eq. 5,
+            "OE" in Table 2). Default True (paper).
+        detach_occlusion (bool): stop the gradient of ``-G O_est`` into the
+            occlusion head (then only L_occ trains it). Default False.
+        resolution (str): ``'level'``: each decoder level's flow warps the
+            images area-downsampled to that level (the paper's multi-scale
+            sum); ``'input'``: each level's flow is upsampled bilinearly to
+            the input size and warps the full-resolution images (UFlow /
+            ARFlow practice).
+        level_weights, weight_schedule: see :class:`BaseEFCLoss`.
     """
 
     def __init__(self, beta: float = 0.85, loss_weight: float = 1.0,
-                 loss_name: str = 'loss_pm') -> None:
-        super().__init__(loss_weight=loss_weight, loss_name=loss_name)
+                 loss_name: str = 'loss_pm', error: str = 'ssim_l1',
+                 occlusion_weighting: bool = True, seg_error: bool = True,
+                 detach_occlusion: bool = False, resolution: str = 'level',
+                 level_weights: Optional[Sequence[float]] = None,
+                 weight_schedule: Optional[dict] = None) -> None:
+        super().__init__(loss_weight=loss_weight, loss_name=loss_name,
+                         level_weights=level_weights,
+                         weight_schedule=weight_schedule)
         if not 0.0 <= beta <= 1.0:
             raise ValueError(f'beta must be in [0, 1], got {beta}')
+        if error not in ('ssim_l1', 'census'):
+            raise ValueError(f"error must be 'ssim_l1' or 'census', got "
+                             f'{error!r}')
+        if resolution not in ('level', 'input'):
+            raise ValueError(f"resolution must be 'level' or 'input', got "
+                             f'{resolution!r}')
         self.beta = beta
+        self.error = error
+        self.occlusion_weighting = occlusion_weighting
+        self.seg_error = seg_error
+        self.detach_occlusion = detach_occlusion
+        self.resolution = resolution
 
     def photometric_error(self, img: Tensor, img_warped: Tensor) -> Tensor:
-        """``G(I, I')`` of eq. 6, ``(N, 1, H, W)``."""
+        """``G(I, I')`` of eq. 6 (or the census distance), ``(N, 1, H, W)``."""
+        if self.error == 'census':
+            t1, t2 = census_transform(img), census_transform(img_warped)
+            sq = (t1 - t2)**2
+            return (sq / (0.1 + sq)).mean(1, keepdim=True)
         d_ssim = ((1 - ssim(img, img_warped)) / 2).clamp(0, 1)
         l1 = (img - img_warped).abs()
         return (self.beta * d_ssim + (1 - self.beta) * l1).mean(1,
@@ -120,9 +186,11 @@ class PhotometricLoss(BaseEFCLoss):
             weight = weight + occ_error.detach()
         if occ_est is not None:
             check_map(occ_est, 'occ_est', img, channels=1)
+            if self.detach_occlusion:
+                occ_est = occ_est.detach()
             weight = weight - occ_est  # eq. 5: 1 + O_error - O_est
         if valid is not None:
             check_map(valid, 'valid', img, channels=1)
         loss = valid_mean(self.photometric_error(img, img_warped) * weight,
                           valid)
-        return self.loss_weight * loss
+        return self.current_weight * loss

@@ -1,5 +1,7 @@
-"""Edge-aware flow smoothness loss, EFC eq. 7."""
+"""Edge-aware flow smoothness loss, EFC eq. 7 (+ second-order option)."""
 from __future__ import annotations
+
+from typing import Optional, Sequence
 
 from torch import Tensor
 
@@ -12,53 +14,85 @@ __all__ = ['SmoothnessLoss']
 
 @MODELS.register_module()
 class SmoothnessLoss(BaseEFCLoss):
-    r"""Edge-aware first-order smoothness of the flow (EFC eq. 7).
+    r"""Edge-aware smoothness of the flow (EFC eq. 7).
 
     .. math::
         L_{sm} = \frac{1}{2} \sum_{d \in \{x, y\}} \operatorname{mean}_p
-            |\partial_d F(p)|_1 \, e^{-\lambda |\partial_d I(p)|}       \quad (7)
+            |\partial_d^k F(p)|_1 \, e^{-\lambda |\partial_d I(p)|}     \quad (7)
 
-    Decisions: forward differences (``F(p + e_d) - F(p)``) on the ``H x
-    (W-1)`` and ``(H-1) x W`` grids; ``|.|_1`` sums the two flow components
-    (u, v); the image gradient is the mean over colour channels of the
-    absolute difference; ``lambda = edge_constant`` = 10 for images in
-    [0, 1] (as in ARFlow / UnFlow-style code: an edge of 0.1 halves the
-    weight roughly 3x). The mean of the two directions is returned so a flow
-    that changes by ``a`` px per pixel in one direction on a flat image costs
-    ``a / 2``. The image is a constant (no gradient into it is needed, but it
-    is not detached: it normally carries none).
+    ``k = order``: 1 is the paper's first-order term; 2 (UFlow, SMURF,
+    ARFlow practice) penalises the *change* of the flow gradient, so an
+    affine field (the expanding flow of a forward-moving camera, a rotating
+    plane) costs nothing.
+
+    Decisions: forward differences (``F(p + e_d) - F(p)``; second order
+    ``F(p + e_d) - 2 F(p) + F(p - e_d)`` on the interior), ``|.|_1`` sums the
+    two flow components (u, v); the image gradient is the mean over colour
+    channels of the absolute forward difference (for order 2, at ``p``);
+    ``lambda = edge_constant`` = 10 for images in [0, 1] (ARFlow / UnFlow
+    style). The mean of the two directions is returned, so a flow that
+    changes by ``a`` px per pixel in one direction on a flat image costs
+    ``a / 2`` at order 1.
+
+    The flow is in pixels of the grid it is given on; the owning flow
+    decoder decides that grid (``resolution``: ``'level'``, each decoder
+    level at its own size in its own pixels, the paper; ``'input'``, every
+    level upsampled to the input size, in input pixels).
 
     Args:
         loss_weight (float): 0.5 (lambda_sm of the paper).
         loss_name (str): ``'loss_sm'``.
         edge_constant (float): lambda in ``exp(-lambda |grad I|)``, 10.
+        order (int): 1 (paper) or 2.
+        resolution (str): ``'level'`` or ``'input'`` (read by the decoder).
+        level_weights, weight_schedule: see :class:`BaseEFCLoss`.
     """
 
     def __init__(self, loss_weight: float = 0.5, loss_name: str = 'loss_sm',
-                 edge_constant: float = 10.0) -> None:
-        super().__init__(loss_weight=loss_weight, loss_name=loss_name)
+                 edge_constant: float = 10.0, order: int = 1,
+                 resolution: str = 'level',
+                 level_weights: Optional[Sequence[float]] = None,
+                 weight_schedule: Optional[dict] = None) -> None:
+        super().__init__(loss_weight=loss_weight, loss_name=loss_name,
+                         level_weights=level_weights,
+                         weight_schedule=weight_schedule)
         if edge_constant < 0:
             raise ValueError(f'edge_constant must be >= 0: {edge_constant}')
+        if order not in (1, 2):
+            raise ValueError(f'order must be 1 or 2, got {order}')
+        if resolution not in ('level', 'input'):
+            raise ValueError(f"resolution must be 'level' or 'input', got "
+                             f'{resolution!r}')
         self.edge_constant = edge_constant
+        self.order = order
+        self.resolution = resolution
 
     def forward(self, flow: Tensor, img: Tensor) -> Tensor:
         """Weighted loss (scalar).
 
         Args:
-            flow (Tensor): ``(N, 2, H, W)`` flow in px at this scale.
+            flow (Tensor): ``(N, 2, H, W)`` flow in px of this grid.
             img (Tensor): ``(N, C, H, W)`` image at the flow's resolution, in
-                [0, 1] (resize it to the flow's scale before calling).
+                [0, 1] (resize it to the flow's grid before calling).
         """
         check_flow(flow)
         check_map(img, 'img', flow)
-        if flow.shape[-1] < 2 or flow.shape[-2] < 2:
-            raise ValueError('SmoothnessLoss needs at least 2x2 pixels, got '
+        need = self.order + 1
+        if flow.shape[-1] < need or flow.shape[-2] < need:
+            raise ValueError(f'SmoothnessLoss(order={self.order}) needs at '
+                             f'least {need}x{need} pixels, got '
                              f'{tuple(flow.shape)}')
         terms = []
         for dim in (-1, -2):  # x, then y
             n = flow.shape[dim] - 1
-            dflow = (flow.narrow(dim, 1, n) - flow.narrow(dim, 0, n)).abs()
             dimg = (img.narrow(dim, 1, n) - img.narrow(dim, 0, n)).abs()
+            if self.order == 1:
+                dflow = (flow.narrow(dim, 1, n) - flow.narrow(dim, 0, n)).abs()
+            else:
+                m = n - 1
+                dflow = (flow.narrow(dim, 2, m) - 2 * flow.narrow(dim, 1, m) +
+                         flow.narrow(dim, 0, m)).abs()
+                dimg = dimg.narrow(dim, 1, m)  # gradient at p (interior)
             weight = (-self.edge_constant * dimg.mean(1, keepdim=True)).exp()
             terms.append((dflow.sum(1, keepdim=True) * weight).mean())
-        return self.loss_weight * 0.5 * (terms[0] + terms[1])
+        return self.current_weight * 0.5 * (terms[0] + terms[1])

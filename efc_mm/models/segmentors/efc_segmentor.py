@@ -7,10 +7,23 @@ A subclass of mmseg's :class:`EncoderDecoder`: single-image ``predict``,
 ``extract_feat``, ``encode_decode``, ``slide_inference`` are inherited
 untouched, so inference costs exactly what the plain segmentor costs and
 gives bit-identical outputs for the same weights. Training on pairs adds the
-flow branch (:class:`~efc_mm.models.flow_decoders.EFCFlowDecoder`) on the
-shared encoder and the EFC losses:
+flow branch (:class:`~efc_mm.models.flow_decoders.EFCFlowDecoder`, which owns
+L_pm, L_sm and L_occ) on the shared encoder, and this class's optional
+consistency loss L_cons:
 
 ``L = L_seg + 10 L_cons + 0.4 L_occ + 0.5 L_sm + L_pm``   (EFC eq. 8)
+
+Every term is a module present or absent in the config (the paper's
+ablations, Tables 1-2, are a few lines each in ``configs/ablation/``):
+
+* L_seg: the decode / auxiliary heads' own ``loss_decode`` (mmseg);
+  ``loss_weight=0`` on all of them is the flow-only "UL" row;
+* L_pm / L_sm / L_occ: ``flow_decoder.loss_photometric`` /
+  ``loss_smoothness`` / ``loss_occlusion`` (None = absent);
+* L_cons: ``loss_consistency`` (None = absent);
+* TCC_fix: ``flow_decoder.frozen=True`` + ``flow_encoder`` (a separate frozen
+  copy of the backbone), both loaded with ``init_cfg=dict(
+  type='PretrainedPart', checkpoint=..., prefix=...)``.
 
 Batch layout: pair inputs ``(B, 2, 3, H, W)`` become ``2B`` frames
 ``inputs.transpose(0, 1).reshape(2B, 3, H, W)`` (all frames i, then all
@@ -18,72 +31,40 @@ frames i+t; :func:`~efc_mm.structures.split_pair_samples` gives the matching
 per-frame samples). The flow decoder runs once on ``2B`` items,
 ``(cat(f_i, f_{i+t}), cat(f_{i+t}, f_i))``: the first ``B`` outputs are the
 forward flows ``F_{i->i+t}``, the last ``B`` the backward ``F_{i+t->i}``.
-Everything per direction below is therefore computed on all ``2B`` at once
-against the "swapped" batch (:func:`_swap`), and only the loss calls are
-split per direction (so that a NaN names its direction).
 """
 import copy
-import warnings
 from typing import Dict, List, Optional
 
 import torch
 import torch.nn.functional as F
 from mmengine.config import ConfigDict
+from mmengine.logging import MessageHub
 from mmengine.structures import PixelData
 from mmseg.models.segmentors import EncoderDecoder
 from mmseg.structures import SegDataSample
 from mmseg.utils import add_prefix
 from torch import Tensor
 
+from ...ops import warp
 from ...registry import MODELS
 from ...structures import PairDataSample, split_pair_samples
-from ..flow_decoders import flow_to_level_pixels
+from ..flow_decoders import flow_to_level_pixels, swap_pair
 from .staged_backbone import StagedBackbone
 
-__all__ = ['EFCSegmentor', 'DEFAULT_EFC_LOSSES', 'DEFAULT_EFC_TRAIN_CFG']
-
-#: Paper defaults (EFC eq. 2-8, Sec. "Implementation details").
-DEFAULT_EFC_LOSSES = dict(
-    photometric=dict(type='PhotometricLoss', beta=0.85, loss_weight=1.0,
-                     loss_name='loss_pm'),
-    smoothness=dict(type='SmoothnessLoss', loss_weight=0.5,
-                    loss_name='loss_sm'),
-    consistency=dict(type='FeatureConsistencyLoss', loss_weight=10.0,
-                     loss_name='loss_cons'),
-    occlusion=dict(type='OcclusionLoss', alpha=0.2, loss_weight=0.4,
-                   loss_name='loss_occ'))
-
-#: ``train_cfg`` flags and their defaults (the full method). The ablations of
-#: the paper's Tables 1-2 switch these (see ``configs/ablation/``).
-DEFAULT_EFC_TRAIN_CFG = dict(
-    with_seg_loss=True,          # L_seg on labelled frames (False: "UL")
-    with_flow_loss=True,         # L_pm + L_sm (unsupervised flow)
-    with_occlusion=True,         # O_est used in L_pm (eq. 6) and L_occ (eq. 4)
-    with_consistency=True,       # L_cons, temporal consistency ("TC"/"TCC")
-    consistency_occ_mask=True,   # (1 - O_est) in L_cons ("OM")
-    with_seg_occ_error=True,     # O_error from segmentation in L_pm ("OE")
-    freeze_flow=False,           # "TCC_fix": frozen pretrained flow branch
-    flow_checkpoint=None,        # checkpoint of the frozen flow branch
-    flow_loss_levels=None,       # decoder levels (coarse->fine idx) for pm/sm/occ
-    flow_level_weights=None,     # per level of flow_loss_levels; None: all 1
-    consistency_level=-1,        # shared-encoder level for L_cons
-    occ_threshold=0.2,           # range-map threshold (EFC_METHOD decision)
-    check_finite=True,           # raise FloatingPointError naming the loss
-)
-
-
-def _swap(x: Tensor) -> Tensor:
-    """``[a; b] -> [b; a]`` along the batch (frame i <-> frame i+t)."""
-    half = x.shape[0] // 2
-    return torch.cat([x[half:], x[:half]], dim=0)
+__all__ = ['EFCSegmentor']
 
 
 def _resize_to(x: Tensor, size, mode: str = 'bilinear') -> Tensor:
     if tuple(x.shape[-2:]) == tuple(size):
         return x
-    if mode == 'area':
-        return F.interpolate(x, size=tuple(size), mode='area')
     return F.interpolate(x, size=tuple(size), mode=mode, align_corners=False)
+
+
+def _seg_loss_weight(head) -> float:
+    """Sum of the ``loss_weight`` of a head's ``loss_decode`` module(s)."""
+    mods = head.loss_decode
+    mods = mods if isinstance(mods, torch.nn.ModuleList) else [mods]
+    return float(sum(getattr(m, 'loss_weight', 1.0) for m in mods))
 
 
 @MODELS.register_module()
@@ -91,27 +72,35 @@ class EFCSegmentor(EncoderDecoder):
     """mmseg ``EncoderDecoder`` + EFC flow branch sharing the encoder.
 
     Args:
-        backbone, decode_head, neck, auxiliary_head, test_cfg,
+        backbone, decode_head, neck, auxiliary_head, train_cfg, test_cfg,
         data_preprocessor, pretrained, init_cfg: as :class:`EncoderDecoder`.
         flow_decoder (dict | None): flow decoder config (e.g.
-            ``EFCFlowDecoder``); None = segmentation-only baseline (trains on
-            pairs with L_seg only).
+            ``EFCFlowDecoder`` with its losses); None = segmentation-only
+            baseline (trains on pairs with L_seg only).
+        flow_encoder (dict | None): None (the paper): the flow decoder reads
+            the shared encoder. A dict: the flow branch gets its own copy of
+            the backbone, built from ``backbone`` updated with this dict
+            (e.g. its ``init_cfg``), frozen when the flow decoder is frozen
+            (TCC_fix).
+        loss_consistency (dict | None): L_cons (EFC eq. 2), e.g.
+            ``dict(type='FeatureConsistencyLoss')``; None = absent.
         shared_stages (str | None): last backbone stage of the shared
             encoder (see :class:`StagedBackbone`); None = paper default
             (``'layer3'`` for ResNet, ``'conv4'`` for the VGG front end).
-        efc_losses (dict): per-loss config overrides merged into
-            :data:`DEFAULT_EFC_LOSSES` (keys ``photometric``, ``smoothness``,
-            ``consistency``, ``occlusion``).
-        train_cfg (dict): EFC flags merged into :data:`DEFAULT_EFC_TRAIN_CFG`
-            (also passed to the heads as mmseg does).
+        check_finite (bool): after each training loss, check the summed
+            loss once (one host-device synchronisation per step); only when
+            it is NaN / inf, find and name the term (loss, scale, direction)
+            and raise :class:`FloatingPointError`. Default True.
     """
 
     def __init__(self,
                  backbone,
                  decode_head,
                  flow_decoder=None,
+                 flow_encoder=None,
+                 loss_consistency=None,
                  shared_stages: Optional[str] = None,
-                 efc_losses: Optional[dict] = None,
+                 check_finite: bool = True,
                  neck=None,
                  auxiliary_head=None,
                  train_cfg=None,
@@ -119,6 +108,7 @@ class EFCSegmentor(EncoderDecoder):
                  data_preprocessor=None,
                  pretrained=None,
                  init_cfg=None):
+        backbone_cfg = copy.deepcopy(backbone)
         super().__init__(
             backbone=backbone, decode_head=decode_head, neck=neck,
             auxiliary_head=auxiliary_head, train_cfg=train_cfg,
@@ -126,18 +116,20 @@ class EFCSegmentor(EncoderDecoder):
             pretrained=pretrained, init_cfg=init_cfg)
         if test_cfg is not None and not isinstance(test_cfg, ConfigDict):
             self.test_cfg = ConfigDict(test_cfg)  # mmseg reads attributes
-        unknown = set(train_cfg or {}) - set(DEFAULT_EFC_TRAIN_CFG)
-        cfg = dict(DEFAULT_EFC_TRAIN_CFG)
-        cfg.update({k: v for k, v in (train_cfg or {}).items()
-                    if k in DEFAULT_EFC_TRAIN_CFG})
-        self.efc_cfg = ConfigDict(cfg)
-        if unknown:
-            warnings.warn(f'EFCSegmentor: train_cfg keys {sorted(unknown)} '
-                          'are not EFC flags; passed to the heads only')
+        self.check_finite = check_finite
+        self._steps = 0  # training steps, when no runner tells the iteration
         self.stages = StagedBackbone(self.backbone)
         self.shared_index = self.stages.index(shared_stages)
         self.with_flow = flow_decoder is not None
+        self.loss_consistency = (MODELS.build(loss_consistency)
+                                 if loss_consistency else None)
         if not self.with_flow:
+            if self.loss_consistency is not None:
+                raise ValueError('EFCSegmentor: loss_consistency needs a flow '
+                                 'to warp with, but flow_decoder is None')
+            if flow_encoder is not None:
+                raise ValueError('EFCSegmentor: flow_encoder is set but '
+                                 'flow_decoder is None')
             return
         self.flow_decoder = MODELS.build(flow_decoder)
         n_shared = self.shared_index + 1
@@ -148,67 +140,58 @@ class EFCSegmentor(EncoderDecoder):
                     f' asks for encoder level {idx}, but the shared encoder '
                     f'({self.stages.names[:n_shared]}) gives {n_shared} '
                     'levels')
-        losses = copy.deepcopy(DEFAULT_EFC_LOSSES)
-        for key, override in (efc_losses or {}).items():
-            if key not in losses:
-                raise ValueError(f'efc_losses: unknown key {key!r}; expected '
-                                 f'one of {sorted(losses)}')
-            losses[key].update(override)
-        self.loss_pm = MODELS.build(losses['photometric'])
-        self.loss_sm = MODELS.build(losses['smoothness'])
-        self.loss_cons = MODELS.build(losses['consistency'])
-        self.loss_occ = MODELS.build(losses['occlusion'])
-        if self.efc_cfg.freeze_flow:
-            # TCC_fix: a separate frozen flow network (its own copy of the
-            # shared encoder), as the paper's fixed pretrained FlowNetS.
-            self.flow_encoder = copy.deepcopy(self.backbone)
+        frozen = getattr(self.flow_decoder, 'frozen', False)
+        if frozen and flow_encoder is None:
+            raise ValueError(
+                'EFCSegmentor: flow_decoder.frozen=True (TCC_fix) needs '
+                'flow_encoder=dict(init_cfg=...): a fixed flow network on the '
+                'trained shared encoder would read features it was not '
+                'trained on')
+        self.flow_encoder = None
+        if flow_encoder is not None:
+            cfg = copy.deepcopy(backbone_cfg)
+            cfg.pop('pretrained', None)
+            cfg.update(flow_encoder)
+            self.flow_encoder = MODELS.build(cfg)
             self._flow_stages = StagedBackbone(self.flow_encoder)
-            for p in list(self.flow_encoder.parameters()) + list(
-                    self.flow_decoder.parameters()):
-                p.requires_grad_(False)
+            if frozen:
+                for p in self.flow_encoder.parameters():
+                    p.requires_grad_(False)
+        lc = self.loss_consistency
+        if lc is not None and lc.occlusion_mask and \
+                not self.flow_decoder.with_occlusion:
+            raise ValueError(
+                'EFCSegmentor: loss_consistency.occlusion_mask=True uses '
+                'O_est, but flow_decoder.loss_occlusion is None (untrained '
+                'occlusion heads): set flow_decoder.loss_occlusion, or '
+                'loss_consistency.occlusion_mask=False')
+        if lc is not None and isinstance(lc.level, int) and \
+                not -n_shared <= lc.level < n_shared:
+            raise ValueError(
+                f'loss_consistency.level={lc.level}: the shared encoder '
+                f'({self.stages.names[:n_shared]}) gives {n_shared} levels')
 
     # ------------------------------------------------------------------
-    # weights
-    # ------------------------------------------------------------------
-    def init_weights(self):
-        """mmengine init, then the frozen flow checkpoint (TCC_fix)."""
-        super().init_weights()
-        if self.with_flow and self.efc_cfg.freeze_flow:
-            if self.efc_cfg.flow_checkpoint is None:
-                warnings.warn('freeze_flow=True without flow_checkpoint: '
-                              'the frozen flow branch stays random')
-            else:
-                self.load_flow_checkpoint(self.efc_cfg.flow_checkpoint)
-
-    def load_flow_checkpoint(self, filename: str) -> None:
-        """Load the flow branch of an EFC checkpoint (``backbone.*`` into the
-        frozen flow encoder, ``flow_decoder.*`` into the flow decoder).
-
-        Raises:
-            FileNotFoundError: no such file.
-            KeyError: the checkpoint holds no ``flow_decoder.*`` weights.
-        """
-        from mmengine.runner import CheckpointLoader
-        ckpt = CheckpointLoader.load_checkpoint(filename, map_location='cpu')
-        state = ckpt.get('state_dict', ckpt)
-        dec = {k[len('flow_decoder.'):]: v for k, v in state.items()
-               if k.startswith('flow_decoder.')}
-        if not dec:
-            raise KeyError(f'{filename} has no flow_decoder.* weights; train '
-                           'a flow branch first (e.g. configs/ablation UL)')
-        self.flow_decoder.load_state_dict(dec)
-        enc = {k[len('backbone.'):]: v for k, v in state.items()
-               if k.startswith('backbone.')}
-        target = getattr(self, 'flow_encoder', self.backbone)
-        target.load_state_dict(enc, strict=False)
-
     def train(self, mode: bool = True):
-        """Keep the frozen flow branch (TCC_fix) in eval mode."""
+        """A frozen flow branch (TCC_fix) stays in eval mode."""
         super().train(mode)
-        if self.with_flow and self.efc_cfg.freeze_flow:
+        if self.with_flow and self.flow_encoder is not None and \
+                self.flow_decoder.frozen:
             self.flow_encoder.eval()
-            self.flow_decoder.eval()
         return self
+
+    @property
+    def efc_losses(self) -> list:
+        """Every EFC loss module of the model (flow decoder's and L_cons)."""
+        from ..losses.utils import BaseEFCLoss
+        return [m for m in self.modules() if isinstance(m, BaseEFCLoss)]
+
+    def _current_iteration(self) -> int:
+        """The runner's iteration (mmengine's RuntimeInfoHook publishes it in
+        the MessageHub, and a resumed run restores it), else the number of
+        training losses this model computed."""
+        it = MessageHub.get_current_instance().get_info('iter')
+        return self._steps if it is None else int(it)
 
     # ------------------------------------------------------------------
     # helpers
@@ -250,18 +233,50 @@ class EFCSegmentor(EncoderDecoder):
 
     def _run_flow(self, frames: Tensor, shared: List[Tensor]) -> Dict:
         """Flow decoder on both orderings (one batched call, 2B items)."""
-        if self.efc_cfg.freeze_flow:
-            with torch.no_grad():
-                feats = self._flow_stages.run(frames, 0, self.shared_index + 1)
-                out = self.flow_decoder(feats, [_swap(f) for f in feats])
-            return out
-        return self.flow_decoder(shared, [_swap(f) for f in shared])
+        if self.flow_encoder is not None:
+            if self.flow_decoder.frozen:
+                with torch.no_grad():
+                    feats = self._flow_stages.run(frames, 0,
+                                                  self.shared_index + 1)
+                    return self.flow_decoder(feats,
+                                             [swap_pair(f) for f in feats])
+            feats = self._flow_stages.run(frames, 0, self.shared_index + 1)
+            return self.flow_decoder(feats, [swap_pair(f) for f in feats])
+        return self.flow_decoder(shared, [swap_pair(f) for f in shared])
 
-    def _check(self, value: Tensor, name: str, where: str = '') -> Tensor:
-        if self.efc_cfg.check_finite and not torch.isfinite(value).all():
-            kind = 'NaN' if torch.isnan(value).any() else 'inf'
-            raise FloatingPointError(f'{name} is {kind}{where}')
-        return value
+    @property
+    def _trains_seg(self) -> bool:
+        """L_seg is present (some decode / auxiliary loss weight > 0)."""
+        w = _seg_loss_weight(self.decode_head)
+        if self.with_auxiliary_head:
+            heads = self.auxiliary_head
+            heads = heads if isinstance(heads, torch.nn.ModuleList) else [heads]
+            w += sum(_seg_loss_weight(h) for h in heads)
+        return w > 0
+
+    def _raise_non_finite(self, losses: dict, terms: list) -> None:
+        """Name the first NaN / inf term: loss, scale and direction."""
+        for name, lvl, d, value in terms:
+            if not torch.isfinite(value).all():
+                kind = 'NaN' if torch.isnan(value).any() else 'inf'
+                raise FloatingPointError(
+                    f'{name} is {kind} at scale {lvl}, direction {d}')
+        for k, v in losses.items():
+            if 'loss' in k.split('.')[-1] and not torch.isfinite(v).all():
+                kind = 'NaN' if torch.isnan(v).any() else 'inf'
+                raise FloatingPointError(f'{k} is {kind}')
+        raise FloatingPointError('the summed loss is not finite')
+
+    def _finish(self, losses: dict, terms: list) -> dict:
+        """One finite check of the summed loss (item 4 of the redesign:
+        off the hot path); the diagnosis runs only on failure."""
+        if self.check_finite:
+            total = sum(v.sum() for k, v in losses.items()
+                        if 'loss' in k.split('.')[-1] and
+                        isinstance(v, Tensor))
+            if isinstance(total, Tensor) and not torch.isfinite(total):
+                self._raise_non_finite(losses, terms)
+        return losses
 
     # ------------------------------------------------------------------
     # training
@@ -278,154 +293,89 @@ class EFCSegmentor(EncoderDecoder):
         Returns:
             dict[str, Tensor]: ``decode.loss_ce``, ``decode.acc_seg``,
             ``aux.loss_ce``, ... (labelled frames; unlabelled ones carry all
-            255 and are ignored), and ``loss_pm``, ``loss_sm``, ``loss_occ``,
-            ``loss_cons`` (EFC eq. 2-7, each already weighted).
+            255 and are ignored), and the flow decoder's ``loss_pm``,
+            ``loss_sm``, ``loss_occ`` and ``loss_cons`` (EFC eq. 2-7, each
+            already weighted). A loss whose scheduled weight is still 0 is
+            absent.
 
         Raises:
             ValueError: bad input shapes.
             FloatingPointError: a loss is NaN / inf (names loss, scale and
                 direction).
         """
+        it = self._current_iteration()
+        for mod in self.efc_losses:
+            mod.set_iteration(it)
+        self._steps += 1
         if inputs.dim() == 4:
             if inputs.shape[1] != 3:
                 raise ValueError(f'frames must have 3 channels, got '
                                  f'{tuple(inputs.shape)}')
-            losses = super().loss(inputs, data_samples)
-            for k, v in losses.items():
-                if k.endswith('loss_ce') or 'loss' in k.split('.')[-1]:
-                    self._check(v, k)
-            return losses
+            return self._finish(super().loss(inputs, data_samples), [])
         frames = self._pair_to_frames(inputs)
         frame_samples = split_pair_samples(data_samples)
-        cfg = self.efc_cfg
         flow_on = self.with_flow
-        need_seg = (not flow_on or cfg.with_seg_loss or
-                    (cfg.with_seg_occ_error and cfg.with_flow_loss))
+        dec = self.flow_decoder if flow_on else None
+        pm = getattr(dec, 'loss_photometric', None)
+        lc = self.loss_consistency
+        lc_on = lc is not None and lc.active
+        train_seg = self._trains_seg or not flow_on
+        need_seg = (train_seg or (pm is not None and pm.active and
+                                  pm.seg_error) or
+                    (lc_on and lc.level == 'seg'))
         shared = self.encode_shared(frames)
-        losses = dict()
+        losses, terms = dict(), []
         seg_logits = None
         if need_seg:
             x = self._seg_from_shared(shared)
             seg_logits = self.decode_head.forward(x)
-            if cfg.with_seg_loss or not flow_on:
-                loss_decode = self.decode_head.loss_by_feat(
-                    seg_logits, frame_samples)
-                losses.update(add_prefix(loss_decode, 'decode'))
+            if train_seg:
+                losses.update(add_prefix(self.decode_head.loss_by_feat(
+                    seg_logits, frame_samples), 'decode'))
                 if self.with_auxiliary_head:
                     losses.update(
                         self._auxiliary_head_forward_train(x, frame_samples))
-                for k, v in losses.items():
-                    if 'loss' in k.split('.')[-1]:
-                        self._check(v, k)
         if flow_on:
-            losses.update(self._flow_losses(frames, shared, seg_logits))
-        return losses
+            out = self._run_flow(frames, shared)
+            if dec.flow_losses:
+                losses.update(dec.loss_by_feat(
+                    out, self._to_unit_range(frames),
+                    None if seg_logits is None else seg_logits.detach(),
+                    terms=terms))
+            if lc_on:
+                losses.update(self._consistency_loss(
+                    shared, seg_logits, out, frames.shape[-2:], terms))
+        return self._finish(losses, terms)
 
-    def _flow_losses(self, frames: Tensor, shared: List[Tensor],
-                     seg_logits: Optional[Tensor]) -> Dict[str, Tensor]:
-        """EFC eq. 2-7 on the batched forward/backward flow outputs."""
-        cfg = self.efc_cfg
-        out = self._run_flow(frames, shared)
-        flows, occs = out['flows'], out['occlusions']
-        size_in = frames.shape[-2:]
-        half = frames.shape[0] // 2
-        dirs = (('fw', slice(0, half)), ('bw', slice(half, 2 * half)))
-        losses: Dict[str, Tensor] = {}
-
-        def add(loss_mod, value, level, d):
-            name = loss_mod.loss_name
-            self._check(value, name, f' at scale {level}, direction {d}')
-            losses[name] = losses.get(name, 0) + value
-
-        if cfg.with_flow_loss and not cfg.freeze_flow:
-            imgs = self._to_unit_range(frames)
-            levels = cfg.flow_loss_levels
-            if levels is None:
-                levels = list(range(len(flows)))
-            weights = cfg.flow_level_weights or [1.0] * len(levels)
-            if len(weights) != len(levels):
-                raise ValueError('flow_level_weights needs one weight per '
-                                 f'entry of flow_loss_levels {levels}')
-            use_oe = cfg.with_seg_occ_error and seg_logits is not None
-            for lvl, wgt in zip(levels, weights):
-                if not -len(flows) <= lvl < len(flows):
-                    raise ValueError(f'flow_loss_levels entry {lvl}: the '
-                                     f'decoder gives {len(flows)} levels')
-                lvl = lvl % len(flows)
-                flow = flow_to_level_pixels(flows[lvl], size_in)
-                size = flow.shape[-2:]
-                img = _resize_to(imgs, size, 'area')
-                img_w, valid = self._warp(_swap(img), flow)
-                occ = occs[lvl] if cfg.with_occlusion else None
-                occ_err = None
-                if use_oe:  # eq. 5: O_seg from argmax disagreement
-                    seg = _resize_to(seg_logits.detach(), size)
-                    seg_w, _ = self._warp(_swap(seg), flow.detach())
-                    occ_err = self._seg_occlusion_error(
-                        seg, seg_w, occ if occ is not None else
-                        flow.new_zeros(flow.shape[0], 1, *size), valid)
-                occ_tgt = None
-                if cfg.with_occlusion:  # eq. 4 target from the opposite flow
-                    occ_tgt = self._occ_target(_swap(flow).detach(),
-                                               cfg.occ_threshold)
-                for d, s in dirs:
-                    add(self.loss_pm, wgt * self.loss_pm(
-                        img[s], img_w[s], None if occ is None else occ[s],
-                        None if occ_err is None else occ_err[s], valid[s]),
-                        lvl, d)
-                    add(self.loss_sm, wgt * self.loss_sm(flow[s], img[s]),
-                        lvl, d)
-                    if occ_tgt is not None:
-                        add(self.loss_occ, wgt * self.loss_occ(
-                            occ[s], occ_tgt[s]), lvl, d)
-        if cfg.with_consistency:
-            losses.update(self._consistency_loss(shared, flows, occs,
-                                                 size_in, dirs))
-        return losses
-
-    def _consistency_loss(self, shared, flows, occs, size_in, dirs):
+    def _consistency_loss(self, shared, seg_logits, out, size_in, terms):
         """EFC eq. 2: ``(1 - O_est) ||Warp(S_{i+t}, F) - S_i||^2`` on the
-        shared-encoder level ``consistency_level``."""
-        cfg = self.efc_cfg
-        feat = shared[cfg.consistency_level]
+        features ``loss_consistency.level`` names."""
+        lc = self.loss_consistency
+        flows, occs = out['flows'], out['occlusions']
+        if lc.level == 'seg':
+            feat = seg_logits.softmax(dim=1)
+        else:
+            feat = shared[lc.level]
         size = feat.shape[-2:]
         match = [i for i, f in enumerate(flows) if f.shape[-2:] == size]
         lvl = match[-1] if match else len(flows) - 1
         flow = flow_to_level_pixels(_resize_to(flows[lvl], size), size_in)
-        if cfg.freeze_flow:
+        if lc.detach_flow or self.flow_decoder.frozen:
             flow = flow.detach()
-        feat_w, valid = self._warp(_swap(feat), flow)
+        feat_w, valid = warp(swap_pair(feat), flow)
         occ = None
-        if cfg.consistency_occ_mask and cfg.with_occlusion:
-            # our choice: the mask weights L_cons but is trained by L_occ
-            # and L_pm only (detached), else lambda_cons = 10 pushes O_est->1
+        if lc.occlusion_mask:
+            # the mask weights L_cons but is trained by L_occ and L_pm only
+            # (detached), else lambda_cons = 10 pushes O_est -> 1
             occ = _resize_to(occs[lvl], size).detach()
-        losses = {}
-        for d, s in dirs:
-            value = self.loss_cons(feat[s], feat_w[s],
-                                   None if occ is None else occ[s], valid[s])
-            self._check(value, self.loss_cons.loss_name,
-                        f' at scale {lvl}, direction {d}')
-            name = self.loss_cons.loss_name
-            losses[name] = losses.get(name, 0) + value
-        return losses
-
-    # thin indirections to efc_mm.ops / losses (imported lazily so that the
-    # model package imports even while those modules are being written)
-    @staticmethod
-    def _warp(x: Tensor, flow: Tensor):
-        from ...ops import warp
-        return warp(x, flow)
-
-    @staticmethod
-    def _occ_target(flow_bw: Tensor, threshold: float) -> Tensor:
-        from ...ops import occlusion_from_range_map
-        return occlusion_from_range_map(flow_bw, threshold=threshold)
-
-    @staticmethod
-    def _seg_occlusion_error(seg, seg_w, occ, valid):
-        from ..losses import seg_occlusion_error
-        return seg_occlusion_error(seg, seg_w, occ, valid)
+        half = feat.shape[0] // 2
+        total = 0
+        for d, s in (('fw', slice(0, half)), ('bw', slice(half, 2 * half))):
+            value = lc(feat[s], feat_w[s], None if occ is None else occ[s],
+                       valid[s])
+            terms.append((lc.loss_name, lvl, d, value.detach()))
+            total = total + value
+        return {lc.loss_name: total}
 
     # ------------------------------------------------------------------
     # inference

@@ -19,6 +19,7 @@ sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
 
 from efc_mm.utils import (check_config_types,  # noqa: E402
                          register_all_modules)
+from efc_mm.utils.cpu_threads import choose_cpu_threads  # noqa: E402
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
@@ -58,6 +59,11 @@ def parse_args(argv=None):
         default='none', help='job launcher')
     parser.add_argument(
         '--tta', action='store_true', help='Test time augmentation')
+    parser.add_argument(
+        '--threads', type=int, default=None,
+        help='PyTorch CPU threads of this process (default on a CPU run: the '
+        'cores not busy, i.e. CPUs minus the 1-min load average, at most '
+        "PyTorch's default; OMP_NUM_THREADS, if set, is kept)")
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args(argv)
     if args.checkpoint and args.checkpoint_opt and \
@@ -185,6 +191,8 @@ def report_show_dir(cfg, args, since: float) -> list:
 
 def main(argv=None):
     args = parse_args(argv)
+    threads_msg = choose_cpu_threads(args.threads,
+                                     distributed=args.launcher != 'none')
     register_all_modules(init_default_scope=False)  # + runtime patches
     cfg = Config.fromfile(args.config)
     cfg.launcher = args.launcher
@@ -210,6 +218,7 @@ def main(argv=None):
         set_output_dir(cfg, args.out)
     start = time.time() - 1
     runner = Runner.from_cfg(cfg)
+    runner.logger.info(threads_msg)
     metrics = runner.test()
     from mmengine.dist import is_main_process
     if args.show_dir and is_main_process():  # rank 0 draws (master_only)

@@ -18,6 +18,8 @@ sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
 
 from efc_mm.utils import (check_config_types,  # noqa: E402
                          register_all_modules)
+from efc_mm.utils.cpu_threads import choose_cpu_threads  # noqa: E402
+from efc_mm.utils.pretrained import explain_pretrained_errors  # noqa: E402
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.logging import print_log  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
@@ -51,6 +53,11 @@ def parse_args(argv=None):
         choices=['none', 'pytorch', 'slurm', 'mpi'],
         default='none',
         help='job launcher')
+    parser.add_argument(
+        '--threads', type=int, default=None,
+        help='PyTorch CPU threads of this process (default on a CPU run: the '
+        'cores not busy, i.e. CPUs minus the 1-min load average, at most '
+        "PyTorch's default; OMP_NUM_THREADS, if set, is kept)")
     # torch.distributed.launch passes --local-rank (torch >= 2.0)
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args(argv)
@@ -61,6 +68,8 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
+    threads_msg = choose_cpu_threads(args.threads,
+                                     distributed=args.launcher != 'none')
     register_all_modules(init_default_scope=False)  # + runtime patches
     cfg = Config.fromfile(args.config)
     cfg.launcher = args.launcher
@@ -98,7 +107,10 @@ def main(argv=None):
         runner = Runner.from_cfg(cfg)
     else:
         runner = RUNNERS.build(cfg)
-    runner.train()
+    runner.logger.info(threads_msg)
+    # offline / missing weights file: name the checkpoint and the fix
+    with explain_pretrained_errors(cfg.model):
+        runner.train()
 
 
 if __name__ == '__main__':

@@ -44,6 +44,7 @@ model = dict(
     shared_stages='conv4',
     flow_decoder=dict(
         type='EFCFlowDecoder',
+        detach_occ_features={{_base_.efc_detach_occ_features}},
         in_channels=(64, 128, 256, 512),
         loss_photometric={{_base_.efc_loss_photometric}},
         loss_smoothness={{_base_.efc_loss_smoothness}},

@@ -19,17 +19,69 @@ VGG-16 ILSVRC model (Simonyan & Zisserman); torchvision's
 ``vgg16(weights=IMAGENET1K_V1)`` converts one-to-one (conv layers by order,
 ``classifier.0`` reshaped to ``4096 x 512 x 7 x 7`` for fc6, ``classifier.3``
 to ``4096 x 4096 x 1 x 1`` for fc7); configs point ``init_cfg`` at such a
-converted file.
-"""
-from typing import List, Sequence, Tuple
+converted file (``pretrained=PATH``, as mmseg's ResNet; ``pretrained=None``
+on the segmentor switches it off).
 
+CPU speed: PyTorch's oneDNN convolution is pathologically slow for fc6's
+``4096 x 512 x 7 x 7`` dilated kernel (its backward took over 200 s for a
+16 x 16 feature map, i.e. a 128 x 128 crop, against 3 s when computed 1024
+output channels at a time); on the CPU fc6 is therefore computed in chunks of
+``fc6_cpu_chunk`` output channels. Same parameters, same result (up to float
+summation order); GPUs run one call. ``bench/dilation_step.py`` measures it.
+"""
+from typing import List, Optional, Sequence, Tuple
+
+import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from mmengine.model import BaseModule
 from torch import Tensor
 
 from ...registry import MODELS
 
-__all__ = ['DilatedVGG16']
+__all__ = ['DilatedVGG16', 'ChunkedConv2d']
+
+
+class ChunkedConv2d(nn.Conv2d):
+    """:class:`torch.nn.Conv2d` that, on the CPU, computes its output
+    channels ``out_chunk`` at a time and concatenates them.
+
+    Each output channel of a (``groups=1``) convolution depends only on its
+    own filter, so the result is that of one call (up to float summation
+    order in the input gradient); parameters and state-dict keys are those
+    of ``nn.Conv2d``. Used for fc6, whose one-call oneDNN backward is
+    pathologically slow on the CPU (see the module docstring).
+
+    Args:
+        *args, **kwargs: :class:`torch.nn.Conv2d` arguments.
+        out_chunk (int | None): output channels per call on the CPU;
+            None = one call (plain ``nn.Conv2d``).
+    """
+
+    def __init__(self, *args, out_chunk: Optional[int] = 1024,
+                 **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if out_chunk is not None and out_chunk < 1:
+            raise ValueError(f'out_chunk must be >= 1 or None, got '
+                             f'{out_chunk}')
+        if self.groups != 1 or self.padding_mode != 'zeros':
+            raise ValueError('ChunkedConv2d supports groups=1 and '
+                             "padding_mode='zeros' only")
+        self.out_chunk = out_chunk
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Convolve ``x``; on the CPU in chunks of output channels."""
+        c = self.out_chunk
+        if c is None or x.device.type != 'cpu' or self.out_channels <= c:
+            return super().forward(x)
+        outs = [
+            F.conv2d(x, self.weight[i:i + c],
+                     None if self.bias is None else self.bias[i:i + c],
+                     stride=self.stride, padding=self.padding,
+                     dilation=self.dilation)
+            for i in range(0, self.out_channels, c)
+        ]
+        return torch.cat(outs, dim=1)
 
 
 @MODELS.register_module()
@@ -61,6 +113,13 @@ class DilatedVGG16(BaseModule):
         out_indices (Sequence[int]): stages whose outputs are returned
             (indices into ``stage_names``). Default ``(5,)`` (fc7).
         dropout (float): dropout after fc6 and fc7. Default 0.5.
+        fc6_cpu_chunk (int | None): on the CPU, compute fc6 this many output
+            channels at a time (:class:`ChunkedConv2d`); None = one call.
+            Default 1024.
+        pretrained (str | None): checkpoint of converted ImageNet weights
+            (shorthand for ``init_cfg=dict(type='Pretrained',
+            checkpoint=...)``, as mmseg's ResNet; the segmentor's
+            ``pretrained`` sets it). Default None.
         init_cfg: mmengine init config (e.g. a Pretrained checkpoint).
     """
 
@@ -73,8 +132,21 @@ class DilatedVGG16(BaseModule):
                  fc_channels: int = 4096,
                  out_indices: Sequence[int] = (5, ),
                  dropout: float = 0.5,
+                 fc6_cpu_chunk: Optional[int] = 1024,
+                 pretrained: Optional[str] = None,
                  init_cfg=None) -> None:
+        if pretrained is not None:
+            if not isinstance(pretrained, str):
+                raise TypeError(f'DilatedVGG16: pretrained must be a str '
+                                f'(checkpoint path) or None, got '
+                                f'{type(pretrained).__name__}')
+            if init_cfg is not None:
+                raise ValueError('DilatedVGG16: set either pretrained or '
+                                 f'init_cfg, not both (pretrained='
+                                 f'{pretrained!r}, init_cfg={init_cfg!r})')
+            init_cfg = dict(type='Pretrained', checkpoint=pretrained)
         super().__init__(init_cfg=init_cfg)
+        self.pretrained = pretrained
         if len(widths) != 5:
             raise ValueError(f'widths needs 5 entries (conv1..conv5), got '
                              f'{list(widths)}')
@@ -98,7 +170,8 @@ class DilatedVGG16(BaseModule):
                 layers.append(nn.MaxPool2d(2, 2, ceil_mode=True))
             self.add_module(name, nn.Sequential(*layers))
         self.fc = nn.Sequential(
-            nn.Conv2d(prev, fc_channels, 7, padding=12, dilation=4),  # fc6
+            ChunkedConv2d(prev, fc_channels, 7, padding=12, dilation=4,
+                          out_chunk=fc6_cpu_chunk),  # fc6
             nn.ReLU(inplace=True), nn.Dropout2d(dropout),
             nn.Conv2d(fc_channels, fc_channels, 1),  # fc7
             nn.ReLU(inplace=True), nn.Dropout2d(dropout))

@@ -12,6 +12,7 @@ model = dict(
     shared_stages='layer3',
     flow_decoder=dict(
         type='EFCFlowDecoder',
+        detach_occ_features={{_base_.efc_detach_occ_features}},
         in_channels=(64, 256, 512, 1024),
         loss_photometric={{_base_.efc_loss_photometric}},
         loss_smoothness={{_base_.efc_loss_smoothness}},

@@ -1,0 +1,254 @@
+"""The paper's ablation rows (Tables 1-2) on the synthetic world, several seeds.
+
+Every row is a config in ``configs/synthetic/`` (one labelled frame in 30,
+the tiny PSP-style model of the quick start, the protocol's schedule). Each
+(row, seed) trains with ``tools/train.py`` in its own process
+(``OMP_NUM_THREADS=1``, ``--jobs`` processes at a time), evaluates on every
+consecutive val pair at each ``val_interval`` (learning curves) and at the
+end, and its final metrics are read from mmengine's ``scalars.json``.
+Finished runs are reused (a rerun only trains what is missing), so the
+command can be resumed.
+
+Writes ``--out`` (default ``bench/results/efc_ablation_synthetic.json``)::
+
+    {"iterations": N, "rows": [{"name": ..., "config": ..., "seeds": [...],
+      "mIoU": [per seed], "EPE_all": [...], "EPE_noc": [...],
+      "Fl_all": [...], "Occ_F1": [...], "TC": [...],
+      "curve": {"iter": [...], "mIoU": [[per seed] per eval]}}, ...]}
+
+a metric a row does not have is ``null``; plus a markdown table beside it
+(mean +- std over seeds) and ``efc_ablation_curves.png`` (mIoU over
+iterations, baseline vs full EFC, every seed).
+
+Usage::
+
+    python bench/efc_ablation.py [--rows baseline full ...] [--seeds 0 1 2]
+        [--iters 1000] [--jobs 2] [--out JSON]
+
+Rows: ``baseline``, ``TCC_fix``, ``TCC_single``, ``TCC_single_OM``,
+``TCC_multi_OM``, ``full`` (TCC_multi+OM+UD), ``UL``, ``UL_OE``, ``UL_TC``,
+``UL_OE_TC``. ``TCC_fix`` needs the ``UL`` run of the same seed (its frozen
+flow network) and is scheduled after it. ``full`` and the UD rows draw extra
+unlabelled snippets from a second world (generated on first use).
+"""
+import argparse
+import glob
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+CFG = osp.join('configs', 'synthetic')
+
+#: row name -> (config, which metrics it has)
+ROWS = {
+    'baseline': ('psp_baseline_tiny_synthetic.py', 'seg'),
+    'TCC_fix': ('psp_efc_tiny_synthetic_tcc_fix.py', 'seg'),
+    'TCC_single': ('psp_efc_tiny_synthetic_tcc_single.py', 'all'),
+    'TCC_single_OM': ('psp_efc_tiny_synthetic_tcc_single_om.py', 'all'),
+    'TCC_multi_OM': ('psp_efc_tiny_synthetic_tcc_multi_om.py', 'all'),
+    'full': ('psp_efc_tiny_synthetic.py', 'all'),
+    'UL': ('psp_efc_tiny_synthetic_ul.py', 'flow'),
+    'UL_OE': ('psp_efc_tiny_synthetic_ul_oe.py', 'all'),
+    'UL_TC': ('psp_efc_tiny_synthetic_ul_tc.py', 'all'),
+    'UL_OE_TC': ('psp_efc_tiny_synthetic_ul_oe_tc.py', 'all'),
+}
+#: the second world whose train snippets are the unlabelled data (UD)
+UD_WORLD = dict(root='data/efc_synthetic_quick_ud', num_train_snippets=8,
+                num_val_snippets=1, height=128, width=256, seed=1)
+METRICS = ('mIoU', 'EPE_all', 'EPE_noc', 'Fl_all', 'Occ_F1', 'TC')
+
+
+def work_dir(root: str, row: str, seed: int, iters: int) -> str:
+    return osp.join(root, f'{row}_it{iters}_s{seed}')
+
+
+def last_checkpoint(wd: str, iters: int) -> str:
+    return osp.join(wd, f'iter_{iters}.pth')
+
+
+def train(row: str, seed: int, iters: int, root: str, log) -> str:
+    """Train one (row, seed) unless its final checkpoint exists; returns the
+    work dir."""
+    wd = work_dir(root, row, seed, iters)
+    if osp.exists(last_checkpoint(wd, iters)) and read_scalars(wd):
+        log(f'{row} seed {seed}: done already ({wd})')
+        return wd
+    cfg = osp.join(CFG, ROWS[row][0])
+    opts = [f'randomness.seed={seed}', f'train_cfg.max_iters={iters}',
+            f'train_cfg.val_interval={max(iters // 4, 1)}',
+            f'param_scheduler.0.end={iters}',
+            f'default_hooks.checkpoint.interval={iters}']
+    if row == 'TCC_fix':
+        ul = last_checkpoint(work_dir(root, 'UL', seed, iters), iters)
+        if not osp.exists(ul):
+            raise FileNotFoundError(f'TCC_fix seed {seed} needs {ul} (run '
+                                    'the UL row first)')
+        opts += [f'flow_ckpt={ul}',
+                 f'model.flow_encoder.init_cfg.checkpoint={ul}',
+                 f'model.flow_decoder.init_cfg.checkpoint={ul}']
+    env = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
+    cmd = [sys.executable, 'tools/train.py', cfg, '--threads', '1',
+           '--work-dir', wd, '--cfg-options', *opts]
+    os.makedirs(wd, exist_ok=True)
+    t0 = time.time()
+    log(f'{row} seed {seed}: training ({" ".join(cmd)})')
+    with open(osp.join(wd, 'bench_stdout.log'), 'w') as out:
+        rc = subprocess.call(cmd, cwd=REPO, env=env, stdout=out,
+                             stderr=subprocess.STDOUT)
+    if rc != 0:
+        raise RuntimeError(f'{row} seed {seed} failed (exit {rc}); see '
+                           f'{osp.join(wd, "bench_stdout.log")}')
+    log(f'{row} seed {seed}: {time.time() - t0:.0f} s')
+    return wd
+
+
+def read_scalars(wd: str) -> list:
+    """Validation records (dicts with ``step``) of a run's scalars.json."""
+    files = sorted(glob.glob(osp.join(wd, '*', 'vis_data', 'scalars.json')))
+    recs = []
+    for f in files:
+        with open(f) as fh:
+            for line in fh:
+                rec = json.loads(line)
+                if 'mIoU' in rec or 'EPE_all' in rec:
+                    recs.append(rec)
+    recs.sort(key=lambda r: r['step'])
+    return recs
+
+
+def tc_of(rec: dict):
+    for k, v in rec.items():
+        if k.startswith('TC(') or k.startswith('TC_etc('):
+            return v
+    return None
+
+
+def collect(rows, seeds, iters, root) -> dict:
+    """The JSON of the bench from the runs' logs."""
+    out = dict(iterations=iters, rows=[])
+    for row in rows:
+        cfg, kind = ROWS[row]
+        entry = dict(name=row, config=osp.join(CFG, cfg), seeds=[],
+                     **{m: [] for m in METRICS},
+                     curve=dict(iter=[], mIoU=[]))
+        per_seed_curves = []
+        for seed in seeds:
+            recs = read_scalars(work_dir(root, row, seed, iters))
+            if not recs or recs[-1]['step'] != iters:
+                continue
+            final = recs[-1]
+            entry['seeds'].append(seed)
+            for m in METRICS:
+                v = tc_of(final) if m == 'TC' else final.get(m)
+                if m == 'mIoU' and kind == 'flow':
+                    v = None
+                entry[m].append(None if v is None else float(v))
+            per_seed_curves.append({r['step']: r.get('mIoU') for r in recs})
+        steps = sorted(set().union(*[set(c) for c in per_seed_curves])) \
+            if per_seed_curves else []
+        entry['curve']['iter'] = steps
+        entry['curve']['mIoU'] = [[c.get(s) for c in per_seed_curves]
+                                  for s in steps]
+        for m in METRICS:
+            if all(v is None for v in entry[m]):
+                entry[m] = None
+        out['rows'].append(entry)
+    return out
+
+
+def _mean_std(vals):
+    import numpy as np
+    if not vals or any(v is None for v in vals):
+        return '–'
+    a = np.asarray(vals, float)
+    return f'{a.mean():.2f} ± {a.std(ddof=1) if len(a) > 1 else 0:.2f}'
+
+
+def markdown(res: dict) -> str:
+    lines = [f"Synthetic world, {res['iterations']} iterations, mean ± std "
+             '(sample std) over seeds; `bench/efc_ablation.py`.', '',
+             '| row | seeds | mIoU | EPE all | EPE noc | Fl-all | Occ F1 | '
+             'TC |', '|---|---|---|---|---|---|---|---|']
+    for r in res['rows']:
+        cells = [_mean_std(r[m]) if r[m] is not None else '–'
+                 for m in METRICS]
+        lines.append(f"| {r['name']} | {len(r['seeds'])} | " +
+                     ' | '.join(cells) + ' |')
+    return '\n'.join(lines) + '\n'
+
+
+def plot_curves(res: dict, path: str) -> None:
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(6, 4))
+    colours = dict(baseline='tab:blue', full='tab:red')
+    for r in res['rows']:
+        if r['name'] not in colours or not r['curve']['iter']:
+            continue
+        steps = r['curve']['iter']
+        for k in range(len(r['seeds'])):
+            ys = [v[k] for v in r['curve']['mIoU']]
+            ax.plot(steps, ys, color=colours[r['name']], alpha=0.8,
+                    marker='o', label=r['name'] if k == 0 else None)
+    ax.set_xlabel('iteration')
+    ax.set_ylabel('val mIoU (%)')
+    ax.set_title('synthetic world, 1 labelled frame in 30')
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('--rows', nargs='+', default=list(ROWS),
+                   choices=list(ROWS))
+    p.add_argument('--seeds', nargs='+', type=int, default=[0, 1, 2])
+    p.add_argument('--iters', type=int, default=1000)
+    p.add_argument('--jobs', type=int, default=2)
+    p.add_argument('--work-root', default=osp.join('work_dirs', 'ablation'))
+    p.add_argument('--out', default=osp.join(
+        'bench', 'results', 'efc_ablation_synthetic.json'))
+    p.add_argument('--collect-only', action='store_true',
+                   help='only read finished runs and write the results')
+    a = p.parse_args(argv)
+    os.chdir(REPO)
+    t0 = time.time()
+
+    def log(msg):
+        print(f'[{time.time() - t0:7.0f} s] {msg}', flush=True)
+
+    if not a.collect_only:
+        from efc_synthetic import ensure_synthetic_world
+        ud = dict(UD_WORLD)
+        ensure_synthetic_world(ud.pop('root'), **ud)
+        first = [(r, s) for r in a.rows if r != 'TCC_fix' for s in a.seeds]
+        if 'TCC_fix' in a.rows and 'UL' not in a.rows:
+            first += [('UL', s) for s in a.seeds]
+        with ThreadPoolExecutor(a.jobs) as ex:
+            list(ex.map(lambda rs: train(*rs, a.iters, a.work_root, log),
+                        first))
+            if 'TCC_fix' in a.rows:
+                list(ex.map(lambda s: train('TCC_fix', s, a.iters,
+                                            a.work_root, log), a.seeds))
+        log('all runs done')
+    res = collect(a.rows, a.seeds, a.iters, a.work_root)
+    res['wall_time_s'] = round(time.time() - t0)
+    os.makedirs(osp.dirname(a.out), exist_ok=True)
+    with open(a.out, 'w') as f:
+        json.dump(res, f, indent=1)
+    md = markdown(res)
+    with open(osp.splitext(a.out)[0] + '.md', 'w') as f:
+        f.write(md)
+    plot_curves(res, osp.join(osp.dirname(a.out), 'efc_ablation_curves.png'))
+    print(md)
+
+
+if __name__ == '__main__':
+    main()

@@ -283,16 +283,21 @@ def occ_offset(dec) -> float:
         oc.weights_for(len(dec.strides)))
 
 
+#: the quick start's world (the default synthetic pairs)
+QUICK_WORLD = dict(num_train_snippets=24, num_val_snippets=4, height=128,
+                   width=256, seed=0)
+
+
 def landscape(config: str, pairs: int = 50, world_root: str = None,
-              with_real: bool = True, cfg_options: dict = None) -> dict:
+              with_real: bool = True, cfg_options: dict = None,
+              world: dict = None) -> dict:
     """Mean configured flow loss per candidate (synthetic and real pairs)
     and the ratio to the ground truth's."""
     torch.set_grad_enabled(False)
     cfg, dec = build_decoder(config, cfg_options)
     dec.eval()
     offset = occ_offset(dec)
-    world = dict(num_train_snippets=24, num_val_snippets=4, height=128,
-                 width=256, seed=0)
+    world = world or QUICK_WORLD
     root = world_root or osp.join(REPO, 'data', 'efc_synthetic_quick')
     syn = synthetic_pairs(root, pairs, world)
     res = dict(config=config, cfg_options=cfg_options or {},

@@ -3,6 +3,7 @@ import os
 import os.path as osp
 
 import pytest
+import torch
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 SHARED_DATA = osp.abspath(osp.join(REPO_ROOT, '..', 'shared', 'data'))
@@ -24,3 +25,13 @@ def shared_path(*parts):
 @pytest.fixture
 def samples_dir():
     return shared_path('samples')
+
+
+@pytest.fixture(autouse=True)
+def _restore_grad_mode():
+    """Give every test autograd as it was: a tool's ``main()`` run in-process
+    (e.g. bench/propagation.py calls ``torch.set_grad_enabled(False)``)
+    must not switch gradients off for the tests that run after it."""
+    enabled = torch.is_grad_enabled()
+    yield
+    torch.set_grad_enabled(enabled)

@@ -48,6 +48,7 @@ def world_root(tmp_path_factory):
     return str(tmp_path_factory.mktemp('world') / 'efc_synthetic_tiny')
 
 
+@pytest.mark.slow
 def test_quickstart_efc_train_val_test(tmp_path, world_root):
     wd = str(tmp_path / 'wd')
     rc, log = _run(['tools/train.py', CFG, '--work-dir', wd,
@@ -74,6 +75,7 @@ def test_quickstart_efc_train_val_test(tmp_path, world_root):
     assert 'Iter(test) [29/29]' in log and 'EPE_all:' in log
 
 
+@pytest.mark.slow
 def test_quickstart_baseline_has_no_flow_metrics(tmp_path, world_root):
     rc, log = _run(['tools/train.py', BASELINE, '--work-dir',
                     str(tmp_path / 'wd'), '--cfg-options',

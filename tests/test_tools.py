@@ -55,6 +55,7 @@ def _train(work_dir, data, extra=()):
                  work_dir, *extra, *_data_opts(data)])
 
 
+@pytest.mark.slow
 def test_train_test_resume(tmp_path, tiny_data):
     wd = str(tmp_path / 'wd')
     rc, log = _train(wd, tiny_data)
@@ -95,6 +96,7 @@ def test_unknown_head_fails_with_file_and_field(tmp_path, tiny_data):
     assert "model.decode_head.type='NoSuchHead' is not registered" in log
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which('bash') is None, reason='needs bash')
 def test_dist_train_two_cpu_processes(tmp_path, tiny_data):
     """Two real processes (gloo) train two iterations and split the val set."""
@@ -138,6 +140,7 @@ def _installed_mim():
     return mim if path and osp.isfile(path) else None
 
 
+@pytest.mark.slow
 def test_mim_train_and_test(tmp_path, tiny_data):
     mim = _installed_mim()
     if mim is None:

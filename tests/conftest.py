@@ -1,4 +1,6 @@
-"""Shared fixtures. Real data lives in ../shared/data (never copied here)."""
+"""Shared fixtures and helpers. Real data lives in ../shared/data (never
+copied here)."""
+import importlib.util
 import os
 import os.path as osp
 
@@ -20,6 +22,37 @@ def shared_path(*parts):
         pytest.skip(f'real data not available: {path} is absent '
                     '(../shared/data must sit beside the repository)')
     return path
+
+
+def load_script(*parts):
+    """Import a script of the repository as a module (its ``main`` is not
+    run), e.g. ``load_script('tools', 'misc', 'fresh_checkpoint.py')``."""
+    path = osp.join(REPO_ROOT, *parts)
+    spec = importlib.util.spec_from_file_location(
+        osp.splitext(parts[-1])[0], path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def fresh_checkpoint(config, path, *args):
+    """Write ``tools/misc/fresh_checkpoint.py``'s checkpoint of ``config``
+    (random weights, ``args`` e.g. ``'--seed', '1'``) to ``path``."""
+    load_script('tools', 'misc', 'fresh_checkpoint.py').main(
+        [config, str(path), *args])
+    return str(path)
+
+
+def tiny_world(root, **kwargs):
+    """Generate a synthetic world of one val snippet under ``root`` (32x64,
+    4 frames, frame 1 labelled unless ``kwargs`` say otherwise); returns
+    ``root``."""
+    from efc_synthetic import generate_synthetic_world
+    opts = dict(num_train_snippets=0, num_val_snippets=1, height=32,
+                width=64, frames_per_snippet=4, labelled_frame=1, workers=0)
+    opts.update(kwargs)
+    generate_synthetic_world(str(root), **opts)
+    return str(root)
 
 
 @pytest.fixture

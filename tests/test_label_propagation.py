@@ -2,7 +2,6 @@
 with exactly known flow: a hand-built two-layer scene with integer motion
 (exact labels, flow and occlusion written down here) and a rendered
 synthetic-world pair (analytic ground-truth flow)."""
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -12,12 +11,15 @@ import numpy as np
 import pytest
 import torch
 
+from conftest import fresh_checkpoint, load_script, tiny_world
 from efc_mm.apis.label_propagation import (PropagationStats,
                                            forward_backward_visible,
                                            propagate_clip, propagate_step,
                                            visible_mask, zero_pair_flow)
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+QUICK_CFG = osp.join(REPO, 'configs', 'quickstart',
+                     'psp_efc_tiny_synthetic_cpu.py')
 H, W = 40, 56
 OBJ = 3  # object label; background labels 0..2
 
@@ -171,11 +173,7 @@ def test_rendered_world_pair_with_ground_truth_flow():
 
 
 def _tool():
-    path = osp.join(REPO, 'tools', 'propagate_labels.py')
-    spec = importlib.util.spec_from_file_location('propagate_labels', path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script('tools', 'propagate_labels.py')
 
 
 def test_tool_zero_flow_report_and_errors(tmp_path):
@@ -216,22 +214,9 @@ def test_tool_zero_flow_report_and_errors(tmp_path):
 
 
 def test_tool_with_a_model_on_the_synthetic_world(tmp_path):
-    try:
-        from efc_synthetic import generate_synthetic_world
-    except ImportError:
-        from efc_mm.datasets.synthetic import generate_synthetic_world
-    root = str(tmp_path / 'world')
-    generate_synthetic_world(root, num_train_snippets=0, num_val_snippets=1,
-                             height=32, width=64, frames_per_snippet=4,
-                             labelled_frame=1, workers=0)
-    cfg = osp.join(REPO, 'configs', 'quickstart',
-                   'psp_efc_tiny_synthetic_cpu.py')
-    ckpt = str(tmp_path / 'fresh.pth')
-    spec = importlib.util.spec_from_file_location(
-        'fresh', osp.join(REPO, 'tools', 'misc', 'fresh_checkpoint.py'))
-    fresh = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(fresh)
-    fresh.main([cfg, ckpt])
+    root = tiny_world(tmp_path / 'world')
+    cfg = QUICK_CFG
+    ckpt = fresh_checkpoint(cfg, tmp_path / 'fresh.pth')
     frames = osp.join(root, 'leftImg8bit_sequence', 'val', 'synth0')
     labels = osp.join(root, 'gtFine_sequence', 'val', 'synth0')
     lab1 = osp.join(labels, 'synth0_000000_000001_gtFine_labelTrainIds.png')
@@ -253,26 +238,11 @@ def test_tool_with_a_model_on_the_synthetic_world(tmp_path):
 def test_bench_propagation_on_a_tiny_world(tmp_path):
     """bench/propagation.py end to end (synthetic world only): every method
     per distance; the ground-truth-flow chain beats copying the labels."""
-    try:
-        from efc_synthetic import generate_synthetic_world
-    except ImportError:
-        from efc_mm.datasets.synthetic import generate_synthetic_world
-    root = str(tmp_path / 'world')
-    generate_synthetic_world(root, num_train_snippets=0, num_val_snippets=1,
-                             height=48, width=96, frames_per_snippet=5,
-                             labelled_frame=2, workers=0)
-    cfg = osp.join(REPO, 'configs', 'quickstart',
-                   'psp_efc_tiny_synthetic_cpu.py')
-    ckpt = str(tmp_path / 'fresh.pth')
-    spec = importlib.util.spec_from_file_location(
-        'fresh', osp.join(REPO, 'tools', 'misc', 'fresh_checkpoint.py'))
-    fresh = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(fresh)
-    fresh.main([cfg, ckpt])
-    spec = importlib.util.spec_from_file_location(
-        'bench_propagation', osp.join(REPO, 'bench', 'propagation.py'))
-    bp = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bp)
+    root = tiny_world(tmp_path / 'world', height=48, width=96,
+                      frames_per_snippet=5, labelled_frame=2)
+    cfg = QUICK_CFG
+    ckpt = fresh_checkpoint(cfg, tmp_path / 'fresh.pth')
+    bp = load_script('bench', 'propagation.py')
     out = tmp_path / 'res'
     res = bp.main(['--config', cfg, '--checkpoint', ckpt, '--world', root,
                    '--datasets', 'synthetic', '--radius', '2', '--out-dir',

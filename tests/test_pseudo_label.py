@@ -2,13 +2,14 @@
 quick-start EFC config with a fresh checkpoint (and a plain mmseg config),
 label PNGs checked against argmax / softmax computed here in numpy from the
 logits that mmseg's own ``inference_model`` returns."""
-import importlib.util
 import os
 import os.path as osp
 
 import cv2
 import numpy as np
 import pytest
+
+from conftest import fresh_checkpoint, load_script, tiny_world
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 QUICK = osp.join(REPO, 'configs', 'quickstart',
@@ -17,31 +18,18 @@ TINY_SEG = osp.join(REPO, 'tests', 'data', 'configs', 'tiny_seg.py')
 
 
 def _tool(*parts):
-    path = osp.join(REPO, 'tools', *parts)
-    spec = importlib.util.spec_from_file_location(parts[-1][:-3], path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script('tools', *parts)
 
 
 @pytest.fixture(scope='module')
 def world(tmp_path_factory):
-    try:  # the generator's package (moved out of efc_mm by issue 8)
-        from efc_synthetic import generate_synthetic_world
-    except ImportError:
-        from efc_mm.datasets.synthetic import generate_synthetic_world
-    root = str(tmp_path_factory.mktemp('pl') / 'world')
-    generate_synthetic_world(root, num_train_snippets=0, num_val_snippets=1,
-                             height=32, width=64, frames_per_snippet=4,
-                             labelled_frame=1, workers=0)
-    return root
+    return tiny_world(tmp_path_factory.mktemp('pl') / 'world')
 
 
 @pytest.fixture(scope='module')
 def quick_ckpt(tmp_path_factory):
-    ckpt = str(tmp_path_factory.mktemp('ckpt') / 'fresh.pth')
-    _tool('misc', 'fresh_checkpoint.py').main([QUICK, ckpt, '--seed', '1'])
-    return ckpt
+    return fresh_checkpoint(QUICK, tmp_path_factory.mktemp('ckpt') /
+                            'fresh.pth', '--seed', '1')
 
 
 def softmax_np(logits):
@@ -109,7 +97,7 @@ def test_pseudo_labels_names_values_and_confidence(world, quick_ckpt,
 def test_pseudo_labels_with_a_plain_mmseg_model(world, tmp_path):
     pl = _tool('pseudo_label.py')
     ckpt = str(tmp_path / 'seg.pth')
-    _tool('misc', 'fresh_checkpoint.py').main([TINY_SEG, ckpt])
+    fresh_checkpoint(TINY_SEG, ckpt)
     frames = osp.join(world, 'leftImg8bit_sequence', 'val', 'synth0')
     out = str(tmp_path / 'labels')
     written = pl.main([TINY_SEG, ckpt, frames, out, '--suffix',

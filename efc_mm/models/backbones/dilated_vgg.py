@@ -22,12 +22,14 @@ to ``4096 x 4096 x 1 x 1`` for fc7); configs point ``init_cfg`` at such a
 converted file (``pretrained=PATH``, as mmseg's ResNet; ``pretrained=None``
 on the segmentor switches it off).
 
-CPU speed: PyTorch's oneDNN convolution is pathologically slow for fc6's
-``4096 x 512 x 7 x 7`` dilated kernel (its backward took over 200 s for a
-16 x 16 feature map, i.e. a 128 x 128 crop, against 3 s when computed 1024
-output channels at a time); on the CPU fc6 is therefore computed in chunks of
-``fc6_cpu_chunk`` output channels. Same parameters, same result (up to float
-summation order); GPUs run one call. ``bench/dilation_step.py`` measures it.
+CPU speed: PyTorch's (2.13) oneDNN convolution backward is pathologically
+slow for fc6's ``4096 x 512 x 7 x 7`` dilated kernel: one Dilation10 training
+step on a 128 x 128 crop took 489 s, 99 % of it in that backward, against
+9.9 s with fc6 computed 1024 output channels at a time (2048 channels: 4.5 s
+for fc6 alone, 4096: over 200 s). On the CPU fc6 is therefore computed in
+chunks of ``fc6_cpu_chunk`` output channels: same parameters, same result
+(up to float summation order); GPUs run one call. ``bench/dilation_step.py``
+measures it.
 """
 from typing import List, Optional, Sequence, Tuple
 
@@ -74,12 +76,16 @@ class ChunkedConv2d(nn.Conv2d):
         c = self.out_chunk
         if c is None or x.device.type != 'cpu' or self.out_channels <= c:
             return super().forward(x)
+        # split, not slices: its backward concatenates the weight-gradient
+        # chunks once instead of allocating a zero-filled full-size
+        # gradient per chunk (4 x 411 MB for fc6)
+        weights = self.weight.split(c)
+        biases = ([None] * len(weights) if self.bias is None else
+                  self.bias.split(c))
         outs = [
-            F.conv2d(x, self.weight[i:i + c],
-                     None if self.bias is None else self.bias[i:i + c],
-                     stride=self.stride, padding=self.padding,
+            F.conv2d(x, w, b, stride=self.stride, padding=self.padding,
                      dilation=self.dilation)
-            for i in range(0, self.out_channels, c)
+            for w, b in zip(weights, biases)
         ]
         return torch.cat(outs, dim=1)
 

@@ -79,14 +79,8 @@ def _type_origin(type_) -> Optional[str]:
         return getattr(type_, '__module__', None)
     if '.' in type_ and type_.split('.', 1)[0] not in ('mmseg', 'mmengine'):
         return type_.split('.', 1)[0]  # another scope, e.g. mmflow.X
-    for registry in _registries():
-        try:
-            obj = registry.get(type_)
-        except Exception:  # noqa: BLE001 - a registry that cannot resolve
-            obj = None
-        if obj is not None:
-            return getattr(obj, '__module__', '') or ''
-    return None
+    obj = _registered(type_)
+    return None if obj is None else getattr(obj, '__module__', '') or ''
 
 
 def non_stock_types(obj, path: str = '') -> List[Tuple[str, str, str]]:
@@ -205,6 +199,8 @@ def _init_params(cls) -> set:
 
 
 def _registered(name: str):
+    """The object an mmseg registry (or its mmengine parent) builds for
+    ``name``, or None."""
     for registry in _registries():
         try:
             obj = registry.get(name)

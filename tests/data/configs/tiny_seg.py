@@ -27,20 +27,18 @@ dataset = dict(
     img_suffix='.png', seg_map_suffix='.png',
     metainfo=dict(classes=('a', 'b', 'c', 'd'),
                   palette=[[0, 0, 0], [255, 0, 0], [0, 255, 0], [0, 0, 255]]))
+pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations'),
+    dict(type='PackSegInputs')]
 train_dataloader = dict(
     batch_size=2, num_workers=0,
     sampler=dict(type='InfiniteSampler', shuffle=True),
-    dataset=dict(**dataset, pipeline=[
-        dict(type='LoadImageFromFile'),
-        dict(type='LoadAnnotations'),
-        dict(type='PackSegInputs')]))
+    dataset=dict(**dataset, pipeline=pipeline))
 val_dataloader = dict(
     batch_size=1, num_workers=0,
     sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(**dataset, pipeline=[
-        dict(type='LoadImageFromFile'),
-        dict(type='LoadAnnotations'),
-        dict(type='PackSegInputs')]))
+    dataset=dict(**dataset, pipeline=pipeline))
 test_dataloader = val_dataloader
 val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'])
 test_evaluator = val_evaluator

@@ -26,6 +26,8 @@ def tiny_model_cfg(kind: str = 'psp', num_classes: int = 5) -> dict:
                 dilation='dilation_efc_vgg16.py')[kind]
     cfg = copy.deepcopy(Config.fromfile(osp.join(BASES, name)).model.to_dict())
     cfg['pretrained'] = None
+    if cfg.get('loss_consistency'):  # every loss active from the first step
+        cfg['loss_consistency']['weight_schedule'] = None
     if kind in ('psp', 'deeplab'):
         cfg['backbone'].update(depth=18, stem_channels=16, base_channels=16,
                                norm_cfg=BN)

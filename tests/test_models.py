@@ -283,7 +283,9 @@ def test_loss_weight_schedule_follows_the_runner_iteration():
     MessageHub (what the runner publishes), checked by hand."""
     from mmengine.logging import MessageHub
     cfg = tiny_model_cfg('psp')
-    cfg['loss_consistency'].update(weight_schedule=dict(begin=10, end=20))
+    # features (not the seg output, whose dropout would differ per call)
+    cfg['loss_consistency'].update(weight_schedule=dict(begin=10, end=20),
+                                   level=-1)
     model = _build(cfg)
     inputs, samples = pair_batch(b=1)
     hub = MessageHub.get_instance('test_schedule')

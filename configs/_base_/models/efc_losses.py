@@ -6,7 +6,7 @@
 # ablations, configs/ablation/), or give it an argument.
 #
 # These are efc_mm's defaults. Where they differ from the paper's letter
-# (efc_losses_paper.py, used by the *_paper.py presets) the reason was
+# (`efc_paper_letter` below, used by the *_paper.py presets) the reason was
 # measured; see docs/results.md ("Deviations from the paper"):
 # * flow losses on the finest decoder level upsampled to the input size and
 #   second-order edge-aware smoothness (UFlow practice): the paper's

@@ -65,10 +65,11 @@ class BaseEFCLoss(nn.Module):
         weight_schedule (dict | None): ``dict(begin=B, end=E)``: the weight
             is 0 before iteration ``B``, ramps linearly to ``loss_weight`` at
             ``E`` and stays there (``E == B``: a step). The iteration is the
-            number of training steps the model has taken
-            (:meth:`set_iteration`, called by :class:`EFCSegmentor` before
-            every training step from its checkpointed step counter, so a
-            resumed run continues the schedule). None: always ``loss_weight``.
+            runner's iteration (:meth:`set_iteration`, called by
+            :class:`EFCSegmentor` before every training step with the
+            iteration mmengine publishes in its MessageHub, so a resumed run
+            continues the schedule; outside a runner, the number of training
+            steps the model has taken). None: always ``loss_weight``.
     """
 
     def __init__(self, loss_weight: float, loss_name: str,

@@ -432,12 +432,6 @@ class EFCSegmentor(EncoderDecoder):
                 s.frame2 = SegDataSample(metainfo=meta)
                 data_samples.append(s)
         frame_samples = split_pair_samples(data_samples)
-        for fs in frame_samples:  # the pair preprocessor pads bottom/right
-            h, w = fs.metainfo.get('img_shape', (h_pad, w_pad))[:2]
-            if 'padding_size' not in fs.metainfo and \
-                    'img_padding_size' not in fs.metainfo:
-                fs.set_metainfo(dict(padding_size=[0, w_pad - w, 0,
-                                                   h_pad - h]))
         metas = [fs.metainfo for fs in frame_samples]
         shared = self.encode_shared(frames)
         if self.test_cfg.get('mode', 'whole') == 'whole':

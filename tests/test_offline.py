@@ -174,3 +174,23 @@ def test_train_tool_explains_offline_failure(offline, tmp_path, monkeypatch):
     assert 'open-mmlab://resnet50_v1c' in msg and RESNET_URL in msg
     assert 'model.pretrained=None' in msg
     assert offline == [RESNET_URL]
+
+
+def test_missing_part_checkpoint_keeps_its_own_explanation(tmp_path,
+                                                           monkeypatch):
+    """A flow-branch file (as TCC_fix loads): the key is named, the
+    initialiser's own message kept, no "train from scratch" advice."""
+    monkeypatch.chdir(tmp_path)
+    cfg = tiny_model_cfg('psp')
+    cfg['flow_decoder']['init_cfg'] = dict(
+        type='Pretrained', checkpoint='work_dirs/ul/iter_1.pth',
+        prefix='flow_decoder.')
+    model = _build(cfg)
+    with pytest.raises(PretrainedWeightsError) as err:
+        with explain_pretrained_errors(cfg):
+            model.init_weights()
+    msg = str(err.value)
+    assert 'set by model.flow_decoder.init_cfg.checkpoint' in msg
+    assert 'can not be found' in msg  # mmengine's own message
+    assert 'model.flow_decoder.init_cfg=None' in msg
+    assert 'train from scratch' not in msg and 'VGG' not in msg

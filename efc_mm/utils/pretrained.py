@@ -106,9 +106,11 @@ def pretrained_error_message(checkpoint: str, error: BaseException,
             if v == checkpoint]
     key = keys[0] if keys else 'model.pretrained'
     where = f' (set by {", ".join(keys)})' if keys else ''
-    scratch = f'train from scratch: --cfg-options {_fix_key(key)}'
-    if key != 'model.pretrained':
-        scratch += ' (or model.pretrained=None where the backbone reads it)'
+    if key == 'model.pretrained' or key.startswith('model.backbone.'):
+        scratch = f'train from scratch: --cfg-options {_fix_key(key)}'
+    else:  # another part (e.g. TCC_fix's flow branch)
+        scratch = ('if that part may start from random weights, '
+                   f'--cfg-options {_fix_key(key)}')
     url = checkpoint_url(checkpoint)
     if url is not None or '://' in checkpoint:
         import torch.hub
@@ -122,13 +124,13 @@ def pretrained_error_message(checkpoint: str, error: BaseException,
             'on a machine that has access and pass the file: --cfg-options '
             f'{key}=/path/to/{name} (or copy it to {cache}/{name}, where '
             'mmengine looks before downloading).')
-    vgg = 'vgg16' in osp.basename(checkpoint).lower() or \
-        'DilatedVGG16' in repr(model_cfg)
+    vgg = 'vgg16' in osp.basename(checkpoint).lower() or (
+        scratch.startswith('train') and 'DilatedVGG16' in repr(model_cfg))
     recipe = (f'make it with the conversion recipe in {VGG_RECIPE}, or '
               if vgg else 'give the right path, or ')
     return (f'Pretrained weights file {checkpoint!r}{where} not found '
-            f'(relative to the working directory {os.getcwd()}): {recipe}'
-            f'{scratch}.')
+            f'(relative to the working directory {os.getcwd()}; '
+            f'{type(error).__name__}: {error}): {recipe}{scratch}.')
 
 
 def _failing_checkpoint(tb) -> Optional[str]:

@@ -293,7 +293,12 @@ def landscape(config: str, pairs: int = 50, world_root: str = None,
               world: dict = None) -> dict:
     """Mean configured flow loss per candidate (synthetic and real pairs)
     and the ratio to the ground truth's."""
-    torch.set_grad_enabled(False)
+    with torch.no_grad():
+        return _landscape(config, pairs, world_root, with_real, cfg_options,
+                          world)
+
+
+def _landscape(config, pairs, world_root, with_real, cfg_options, world):
     cfg, dec = build_decoder(config, cfg_options)
     dec.eval()
     offset = occ_offset(dec)

@@ -223,11 +223,18 @@ def test_single_frame_batch_is_plain_seg_training():
 
 
 def test_unlabelled_pair_gives_zero_ce_and_flow_losses():
-    """Two unlabelled frames: CE ignores everything (0), flow losses run."""
+    """Two unlabelled frames: CE ignores everything (0), no accuracy is
+    logged (mmseg would log 100), flow losses run."""
     model = _build(tiny_model_cfg('psp'))
     inputs, samples = pair_batch(b=1, labelled=(False, False))
     losses = model.loss(inputs, samples)
     assert losses['decode.loss_ce'].item() == 0
+    assert not [k for k in losses if 'acc_seg' in k], sorted(losses)
+    for s in samples:  # without the pair metainfo: read from the label maps
+        s.set_metainfo(dict(labelled=None))
+    assert not [k for k in model.loss(inputs, samples) if 'acc_seg' in k]
+    _, labelled = pair_batch(b=1, labelled=(True, False))
+    assert 'decode.acc_seg' in model.loss(inputs, labelled)
     assert all(torch.isfinite(losses[k]) for k in EFC_LOSSES)
 
 

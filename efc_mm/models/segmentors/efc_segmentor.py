@@ -254,6 +254,17 @@ class EFCSegmentor(EncoderDecoder):
             w += sum(_seg_loss_weight(h) for h in heads)
         return w > 0
 
+    @staticmethod
+    def _any_labelled(pair_samples, frame_samples) -> bool:
+        """Does any frame of the batch carry a label? From the pairs'
+        ``labelled`` metainfo when every pair has it (no device sync), else
+        from the label maps (any pixel other than 255)."""
+        flags = [s.metainfo.get('labelled') for s in pair_samples]
+        if all(f is not None for f in flags):
+            return any(any(f) for f in flags)
+        return any(bool((fs.gt_sem_seg.data != 255).any())
+                   for fs in frame_samples if 'gt_sem_seg' in fs)
+
     def _raise_non_finite(self, losses: dict, terms: list) -> None:
         """Name the first NaN / inf term: loss, scale and direction."""
         for name, lvl, d, value in terms:
@@ -335,6 +346,11 @@ class EFCSegmentor(EncoderDecoder):
                 if self.with_auxiliary_head:
                     losses.update(
                         self._auxiliary_head_forward_train(x, frame_samples))
+                if not self._any_labelled(data_samples, frame_samples):
+                    # mmseg logs acc_seg 100 for a batch without a labelled
+                    # pixel; there is no accuracy to log
+                    for k in [k for k in losses if k.endswith('acc_seg')]:
+                        del losses[k]
         if flow_on:
             out = self._run_flow(frames, shared)
             if dec.flow_losses:

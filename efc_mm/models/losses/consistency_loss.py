@@ -50,6 +50,10 @@ class FeatureConsistencyLoss(BaseEFCLoss):
             warped neighbour ``S'`` is a constant target: each frame is pulled
             towards its neighbour, never the neighbour towards it through the
             same term).
+        frames (str): ``'all'`` (paper: every frame of every pair is pulled
+            towards its warped neighbour) or ``'unlabelled'``: only frames
+            without a label are (a labelled frame is taught by its label, not
+            by its neighbour; the owner masks labelled frames out).
         detach_flow (bool): no gradient from this loss into the flow.
             Default False (paper: L_cons also trains the flow, "TC" in
             Table 2).
@@ -60,7 +64,8 @@ class FeatureConsistencyLoss(BaseEFCLoss):
     def __init__(self, loss_weight: float = 10.0,
                  loss_name: str = 'loss_cons', occlusion_mask: bool = True,
                  level: Union[int, str] = -1, normalize: bool = False,
-                 stop_grad: str = 'none', detach_flow: bool = False,
+                 stop_grad: str = 'none', frames: str = 'all',
+                 detach_flow: bool = False,
                  weight_schedule: Optional[dict] = None) -> None:
         super().__init__(loss_weight=loss_weight, loss_name=loss_name,
                          weight_schedule=weight_schedule)
@@ -73,7 +78,11 @@ class FeatureConsistencyLoss(BaseEFCLoss):
         self.occlusion_mask = occlusion_mask
         self.level = level
         self.normalize = normalize
+        if frames not in ('all', 'unlabelled'):
+            raise ValueError(f"frames must be 'all' or 'unlabelled', got "
+                             f'{frames!r}')
         self.stop_grad = stop_grad
+        self.frames = frames
         self.detach_flow = detach_flow
 
     def forward(self,

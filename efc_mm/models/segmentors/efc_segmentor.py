@@ -360,10 +360,12 @@ class EFCSegmentor(EncoderDecoder):
                     terms=terms))
             if lc_on:
                 losses.update(self._consistency_loss(
-                    shared, seg_logits, out, frames.shape[-2:], terms))
+                    shared, seg_logits, out, frames.shape[-2:], terms,
+                    frame_samples))
         return self._finish(losses, terms)
 
-    def _consistency_loss(self, shared, seg_logits, out, size_in, terms):
+    def _consistency_loss(self, shared, seg_logits, out, size_in, terms,
+                          frame_samples=None):
         """EFC eq. 2: ``(1 - O_est) ||Warp(S_{i+t}, F) - S_i||^2`` on the
         features ``loss_consistency.level`` names."""
         lc = self.loss_consistency
@@ -384,6 +386,11 @@ class EFCSegmentor(EncoderDecoder):
             # the mask weights L_cons but is trained by L_occ and L_pm only
             # (detached), else lambda_cons = 10 pushes O_est -> 1
             occ = _resize_to(occs[lvl], size).detach()
+        if lc.frames == 'unlabelled' and frame_samples is not None:
+            # only frames without a label are pulled towards their neighbour
+            unl = valid.new_tensor([float(not bool(
+                (fs.gt_sem_seg.data != 255).any())) for fs in frame_samples])
+            valid = valid * unl.view(-1, 1, 1, 1)
         half = feat.shape[0] // 2
         total = 0
         for d, s in (('fw', slice(0, half)), ('bw', slice(half, 2 * half))):

@@ -189,7 +189,7 @@ def load_from_local_trusted(filename: str, map_location=None):
     """
     filename = os.path.expanduser(filename)
     if not os.path.isfile(filename):
-        raise FileNotFoundError(f'checkpoint file {filename} does not exist')
+        raise FileNotFoundError(f'{filename} can not be found.')  # as mmengine
     return torch.load(filename, map_location=map_location, weights_only=False)
 
 

@@ -8,6 +8,8 @@ frame). Methods:
 * ``ours-chain``: the model's flow, consecutive pairs, forward-backward
   visibility (the tool's default);
 * ``ours-direct``: the model's flow of the pair (k +- d, k);
+* ``ours-chain-all``: as ``ours-chain`` without the visibility check (every
+  in-frame pixel kept), to compare with zero flow at full coverage;
 * ``zero``: labels copied unchanged (zero flow; every pixel kept);
 * ``gt-chain`` (synthetic world only): ground-truth flow and occlusion,
   the ceiling of nearest-neighbour propagation.
@@ -162,17 +164,18 @@ def run_dataset(clips, methods, radius, model, quick=False, log=print):
                     flow, mode = GTChainFlow(clip), 'chain'
                 else:
                     flow, mode = model_flow, m.split('-')[1]
+                vis = 'none' if m.endswith('-all') else 'fb'
                 for j, d, out in propagate_clip(base, k, len(clip['frames']),
                                                 radius, flow, mode=mode,
-                                                visibility='fb'):
+                                                visibility=vis):
                     stats[m].update(d, out, truth(j), base)
             log(f'  {clip["name"]} frame {k}: done')
     return {m: s.summary() for m, s in stats.items()}, n_labelled
 
 
 def markdown(name, res, radius, meta):
-    methods = [m for m in ('ours-chain', 'ours-direct', 'gt-chain')
-               if m in res]
+    methods = [m for m in ('ours-chain', 'ours-direct', 'ours-chain-all',
+                           'gt-chain') if m in res]
     head = '| d | ' + ' | '.join(
         f'{m} acc % | {m} cov % | zero on same px %' for m in methods) + \
         ' | zero flow acc % (all px) |'
@@ -219,19 +222,22 @@ def main(argv=None):
     os.makedirs(args.out_dir, exist_ok=True)
     md = ['## Label propagation (bench/propagation.py)', '',
           f'Model: `{args.config}`, checkpoint `{args.checkpoint}`; '
-          'visibility: forward-backward check; acc = % of kept pixels '
-          'correct, cov = % of labelled pixels kept.', '']
+          'visibility: forward-backward check (none for ours-chain-all); '
+          'acc = % of kept pixels correct, cov = % of labelled pixels '
+          'kept.', '']
     results = {}
     for ds in args.datasets:
         if ds == 'synthetic':
             clips = synthetic_clips(args.world)
-            methods = ['ours-chain', 'ours-direct', 'zero', 'gt-chain']
+            methods = ['ours-chain', 'ours-direct', 'ours-chain-all', 'zero',
+                       'gt-chain']
         else:
             if not osp.isdir(args.camvid):
                 print(f'CamVid not found at {args.camvid}: skipped')
                 continue
             clips = camvid_clips(args.camvid)
-            methods = ['ours-chain', 'ours-direct', 'zero']
+            methods = ['ours-chain', 'ours-direct', 'ours-chain-all',
+                       'zero']
         t0 = time.time()
         print(f'{ds}: {len(clips)} clip(s)')
         res, n = run_dataset(clips, methods, args.radius, model,

@@ -247,7 +247,8 @@ def test_bench_propagation_on_a_tiny_world(tmp_path):
     res = bp.main(['--config', cfg, '--checkpoint', ckpt, '--world', root,
                    '--datasets', 'synthetic', '--radius', '2', '--out-dir',
                    str(out)])['synthetic']
-    assert set(res) == {'ours-chain', 'ours-direct', 'zero', 'gt-chain'}
+    assert set(res) == {'ours-chain', 'ours-direct', 'ours-chain-all',
+                        'zero', 'gt-chain'}
     for m in res:
         assert sorted(res[m]) == [1, 2]
         assert res[m][1]['valid'] == 2 * 48 * 96  # frames 1 and 3

@@ -8,7 +8,7 @@
 # data/efc_synthetic_quick on first use. Compare with
 #   configs/quickstart/psp_baseline_tiny_synthetic_cpu.py (no flow branch).
 _base_ = [
-    '../_base_/models/psp_efc_r50-d8.py',
+    '../_base_/models/psp_efc_tiny.py',
     '../_base_/datasets/synthetic_world.py',
     '../_base_/default_runtime.py', '../_base_/schedules/schedule_cpu_quick.py'
 ]
@@ -16,28 +16,6 @@ world = dict(num_train_snippets=24, num_val_snippets=4, height=128,
              width=256, seed=0)
 data_root = 'data/efc_synthetic_quick'
 crop_size = (128, 128)
-norm_cfg = dict(type='BN', requires_grad=True)
-model = dict(
-    pretrained=None,
-    data_preprocessor=dict(size=crop_size),
-    backbone=dict(depth=18, stem_channels=16, base_channels=16,
-                  norm_cfg=norm_cfg),
-    decode_head=dict(in_channels=128, channels=32, pool_scales=(1, 2, 3, 6),
-                     num_classes=19, norm_cfg=norm_cfg),
-    auxiliary_head=dict(in_channels=64, channels=16, num_classes=19,
-                        norm_cfg=norm_cfg),
-    flow_decoder=dict(
-        in_channels=(16, 16, 32, 64), in_index=(0, 1, 2, 3),
-        in_strides=(2, 4, 8, 8), corr_channels=32, max_displacement=4,
-        # every feature pixel (8 px) of the cost volume, +-32 px: motion in
-        # this 128x256 world is mostly < 8 px per frame, which the paper's
-        # dilation_patch=2 (samples 16 px apart) cannot resolve (measured:
-        # flow-only 300 iterations, EPE 3.14 -> 2.52 px with 1 instead of 2)
-        dilation_patch=1, redir_channels=16, fuse_channels=64,
-        contract_channels=(64, 64), skip_channels=16,
-        deconv_channels=(64, 32, 16), min_stride=4, occ_mid_channels=16),
-    # L_cons after the flow's warm-up (30 % -> 50 % of the 400 iterations)
-    loss_consistency=dict(weight_schedule=dict(begin=120, end=200)))
 train_pipeline = [
     dict(type='LoadPairFromFile'),
     dict(type='LoadPairAnnotations'),

@@ -184,7 +184,7 @@ def test_city_train_pipeline_packs_label_with_its_frame(tmp_path):
 def test_city_single_pair_and_unlabelled(tmp_path):
     root = make_city_tree(str(tmp_path), seqs=(0, ), unlabelled_seqs=(5, ),
                           flows=False)
-    for kw in (dict(single_pair=True), dict(pairs_per_snippet=1)):
+    for kw in (dict(pairs_per_snippet=1), ):
         ds = _ds(root, **kw)   # K = 1 caps M (default 5) at 1
         assert len(ds) == 1
         for _ in range(10):
@@ -267,7 +267,7 @@ def test_city_errors_name_the_file(tmp_path):
         _ds(root)
     make_city_tree(str(tmp_path), flows=False)
     # a frame that vanished after the dataset was built
-    ds = _ds(root, single_pair=True, max_gap=1, pipeline=PAIR_PIPELINE)
+    ds = _ds(root, pairs_per_snippet=1, max_gap=1, pipeline=PAIR_PIPELINE)
     frame = osp.join(img_dir, f'synth0_000000_{LAB:06d}_leftImg8bit.png')
     os.rename(frame, frame + '.bak')
     with pytest.raises(FileNotFoundError, match=osp.basename(frame)):

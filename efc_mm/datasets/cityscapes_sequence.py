@@ -57,7 +57,7 @@ class CityscapesSequencePairDataset(PairDrawMixin, BaseSegDataset):
       travels with whichever frame is the labelled one; the other frame's
       label is all 255. Unlabelled snippets (``with_unlabelled``) give K
       pairs anywhere in the snippet, both frames unlabelled.
-      ``single_pair=True`` (TCC_single) means K = M = 1.
+      ``pairs_per_snippet=1`` (TCC_single) means K = M = 1.
     * ``'consecutive'``: deterministic, every pair ``(f, f + 1)`` of every
       snippet, with ground-truth flow / occlusion (when the directories are
       given: ``gt_flow_fw`` from ``{f}_flow_fw``, ``gt_flow_bw`` from
@@ -84,7 +84,6 @@ class CityscapesSequencePairDataset(PairDrawMixin, BaseSegDataset):
             frames outside every labelled snippet (in ``img_path``, e.g.
             snippets whose labelled frame has no gtFine) and every run in
             ``unlabelled_img_path``.
-        single_pair (bool): TCC_single, one labelled pair per snippet.
         frames_per_snippet (int): Defaults to 30.
         labelled_index (int): index of the labelled frame in a snippet.
             Defaults to 19.
@@ -118,7 +117,6 @@ class CityscapesSequencePairDataset(PairDrawMixin, BaseSegDataset):
                  labelled_pairs: int = 5,
                  max_gap: int = 5,
                  with_unlabelled: bool = False,
-                 single_pair: bool = False,
                  frames_per_snippet: int = 30,
                  labelled_index: int = 19,
                  mode: Optional[str] = None,
@@ -127,8 +125,6 @@ class CityscapesSequencePairDataset(PairDrawMixin, BaseSegDataset):
                  test_mode: bool = False,
                  verify: bool = False,
                  **kwargs) -> None:
-        if single_pair:
-            pairs_per_snippet, labelled_pairs = 1, 1
         if max_gap >= frames_per_snippet:
             raise ValueError(f'max_gap must be in [1, frames_per_snippet - '
                              f'1], got {max_gap}')
@@ -140,7 +136,6 @@ class CityscapesSequencePairDataset(PairDrawMixin, BaseSegDataset):
                              labelled_pairs, max_gap)
         self.pairs_per_snippet = self.pairs_per_item
         self.with_unlabelled = with_unlabelled
-        self.single_pair = single_pair
         self.frames_per_snippet = frames_per_snippet
         self.labelled_index = labelled_index
         super().__init__(

@@ -7,8 +7,8 @@
 # The same geometric transform for both frames: random scale, 713x713 crop,
 # rotation, flip; colour jitter (the same for both frames by default, see
 # PairPhotoMetricDistortion). Ablations override train_dataloader.dataset:
-# pairs_per_snippet=1 (TCC_single, as configs/ablation uses; single_pair=True
-# is equivalent), with_unlabelled=True (+UD; set
+# pairs_per_snippet=1 (TCC_single, as configs/ablation uses),
+# with_unlabelled=True (+UD; set
 # data_prefix.unlabelled_img_path to a directory of extra sequences).
 dataset_type = 'CityscapesSequencePairDataset'
 data_root = 'data/cityscapes/'

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Optional, Sequence
 
+import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 from efc_mm.registry import MODELS
@@ -79,11 +81,14 @@ class OcclusionLoss(BaseEFCLoss):
         check_map(occ_est, 'occ_est', occ_est, channels=1)
         if valid is not None:
             check_map(valid, 'valid', occ_est, channels=1)
-        # F.binary_cross_entropy's formula (logs clamped at -100), written
-        # out so that a NaN O_est propagates to the step's finite check
-        # (which names it) instead of raising inside the BCE kernel
-        t = occ_target.detach().to(occ_est.dtype)
-        bce = -(t * occ_est.log().clamp(min=-100) +
-                (1 - t) * (1 - occ_est).log().clamp(min=-100))
+        # F.binary_cross_entropy (logs clamped at -100, finite gradients at
+        # O_est = 0 or 1, where a hand-written log gives 0/0 = NaN in the
+        # backward pass) on the finite entries; a NaN O_est still reaches
+        # the result through the exp term, so the step's finite check names
+        # it instead of the BCE kernel raising
+        finite = torch.isfinite(occ_est)
+        safe = torch.where(finite, occ_est, torch.full_like(occ_est, 0.5))
+        bce = F.binary_cross_entropy(
+            safe, occ_target.detach().to(occ_est.dtype), reduction='none')
         value = bce - self.alpha * (-occ_est).exp()
         return self.current_weight * valid_mean(value, valid)

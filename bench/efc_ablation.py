@@ -18,7 +18,7 @@ Writes ``--out`` (default ``bench/results/efc_ablation_synthetic.json``)::
 
 a metric a row does not have is ``null``; plus a markdown table beside it
 (mean +- std over seeds) and ``efc_ablation_curves.png`` (mIoU over
-iterations, baseline vs full EFC, every seed).
+iterations of every seed: baseline, full EFC and the exploration rows).
 
 Usage::
 
@@ -190,7 +190,8 @@ def plot_curves(res: dict, path: str) -> None:
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(6, 4))
-    colours = dict(baseline='tab:blue', full='tab:red')
+    colours = dict(baseline='tab:blue', full='tab:red',
+                   TCC_multi_OM_unl='tab:orange', no_cons='tab:green')
     for r in res['rows']:
         if r['name'] not in colours or not r['curve']['iter']:
             continue

@@ -148,8 +148,8 @@ def collect(rows, seeds, iters, root) -> dict:
             entry['seeds'].append(seed)
             for m in METRICS:
                 v = tc_of(final) if m == 'TC' else final.get(m)
-                if m == 'mIoU' and kind == 'flow':
-                    v = None
+                if m in ('mIoU', 'TC', 'Occ_F1') and kind == 'flow':
+                    v = None  # no segmentation / occlusion trained
                 entry[m].append(None if v is None else float(v))
             per_seed_curves.append({r['step']: r.get('mIoU') for r in recs})
         steps = sorted(set().union(*[set(c) for c in per_seed_curves])) \

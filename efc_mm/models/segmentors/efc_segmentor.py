@@ -255,15 +255,16 @@ class EFCSegmentor(EncoderDecoder):
         return w > 0
 
     @staticmethod
-    def _any_labelled(pair_samples, frame_samples) -> bool:
-        """Does any frame of the batch carry a label? From the pairs'
-        ``labelled`` metainfo when every pair has it (no device sync), else
-        from the label maps (any pixel other than 255)."""
+    def _labelled_frames(pair_samples, frame_samples) -> List[bool]:
+        """Which frames carry a label, in the order of ``frame_samples``
+        (all frames i, then all frames i+t). From the pairs' ``labelled``
+        metainfo when every pair has it (no device sync), else from the
+        label maps (any pixel other than 255)."""
         flags = [s.metainfo.get('labelled') for s in pair_samples]
         if all(f is not None for f in flags):
-            return any(any(f) for f in flags)
-        return any(bool((fs.gt_sem_seg.data != 255).any())
-                   for fs in frame_samples if 'gt_sem_seg' in fs)
+            return [bool(f[0]) for f in flags] + [bool(f[1]) for f in flags]
+        return [('gt_sem_seg' in fs and bool((fs.gt_sem_seg.data != 255).any()))
+                for fs in frame_samples]
 
     def _raise_non_finite(self, losses: dict, terms: list) -> None:
         """Name the first NaN / inf term: loss, scale and direction."""
@@ -346,7 +347,8 @@ class EFCSegmentor(EncoderDecoder):
                 if self.with_auxiliary_head:
                     losses.update(
                         self._auxiliary_head_forward_train(x, frame_samples))
-                if not self._any_labelled(data_samples, frame_samples):
+                if not any(self._labelled_frames(data_samples,
+                                                 frame_samples)):
                     # mmseg logs acc_seg 100 for a batch without a labelled
                     # pixel; there is no accuracy to log
                     for k in [k for k in losses if k.endswith('acc_seg')]:
@@ -361,11 +363,11 @@ class EFCSegmentor(EncoderDecoder):
             if lc_on:
                 losses.update(self._consistency_loss(
                     shared, seg_logits, out, frames.shape[-2:], terms,
-                    frame_samples))
+                    data_samples, frame_samples))
         return self._finish(losses, terms)
 
     def _consistency_loss(self, shared, seg_logits, out, size_in, terms,
-                          frame_samples=None):
+                          pair_samples=None, frame_samples=None):
         """EFC eq. 2: ``(1 - O_est) ||Warp(S_{i+t}, F) - S_i||^2`` on the
         features ``loss_consistency.level`` names."""
         lc = self.loss_consistency
@@ -388,8 +390,9 @@ class EFCSegmentor(EncoderDecoder):
             occ = _resize_to(occs[lvl], size).detach()
         if lc.frames == 'unlabelled' and frame_samples is not None:
             # only frames without a label are pulled towards their neighbour
-            unl = valid.new_tensor([float(not bool(
-                (fs.gt_sem_seg.data != 255).any())) for fs in frame_samples])
+            unl = valid.new_tensor([
+                float(not lab) for lab in self._labelled_frames(
+                    pair_samples, frame_samples)])
             valid = valid * unl.view(-1, 1, 1, 1)
         half = feat.shape[0] // 2
         total = 0

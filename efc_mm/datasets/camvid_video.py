@@ -47,16 +47,57 @@ def parse_camvid_name(name: str, suffix: str = '.png'):
     return m['seq'], int(m['frame'])
 
 
+def check_label_stride(owner: str, field: str, stride, offset_field: str,
+                       offset, minimum: int = 1) -> None:
+    """``stride`` an integer ``>= minimum`` and ``0 <= offset < stride``, or
+    a ``ValueError`` naming ``owner`` and the field."""
+    if isinstance(stride, bool) or not isinstance(stride, (int, np.integer)) \
+            or stride < minimum:
+        raise ValueError(f'{owner}: {field} must be an integer >= {minimum}, '
+                         f'got {stride!r}')
+    if isinstance(offset, bool) or not isinstance(offset, (int, np.integer)) \
+            or not 0 <= offset < stride:
+        raise ValueError(f'{owner}: {offset_field} must be an integer in '
+                         f'[0, {field}) = [0, {stride}), got {offset!r}')
+
+
+def on_stride(position: int, stride: int, offset: int) -> bool:
+    """Whether ``position`` (index in the sorted frame list of a sequence)
+    is one of ``offset, offset + stride, offset + 2 * stride, ...``."""
+    return position >= offset and (position - offset) % stride == 0
+
+
 @DATASETS.register_module()
 class CamVidDataset(BaseSegDataset):
     """Single CamVid frames for validation / test mIoU (11 classes, SegNet
     void 11 mapped to 255 through ``label_map``, which mmseg's
-    ``LoadAnnotations`` applies)."""
+    ``LoadAnnotations`` applies).
+
+    Args:
+        exclude_label_stride (int, optional): leave out every
+            ``exclude_label_stride``-th frame of each sequence (by position
+            in the sequence's frames sorted by frame number, starting at
+            ``exclude_label_offset``): the frames whose labels a sparse
+            training run used (:class:`CamVidVideoDataset` with the same
+            ``label_stride`` / ``label_offset``), so that mIoU is measured
+            on held-out frames only. ``None`` (default): keep every frame.
+            Must be >= 2.
+        exclude_label_offset (int): Defaults to 0.
+        img_suffix, seg_map_suffix, **kwargs: :class:`BaseSegDataset`.
+    """
 
     METAINFO = CAMVID_METAINFO
 
     def __init__(self, img_suffix: str = '.png',
-                 seg_map_suffix: str = '.png', **kwargs) -> None:
+                 seg_map_suffix: str = '.png',
+                 exclude_label_stride: Optional[int] = None,
+                 exclude_label_offset: int = 0, **kwargs) -> None:
+        if exclude_label_stride is not None:
+            check_label_stride(type(self).__name__, 'exclude_label_stride',
+                               exclude_label_stride, 'exclude_label_offset',
+                               exclude_label_offset, minimum=2)
+        self.exclude_label_stride = exclude_label_stride
+        self.exclude_label_offset = exclude_label_offset
         super().__init__(img_suffix=img_suffix,
                          seg_map_suffix=seg_map_suffix, **kwargs)
 
@@ -64,7 +105,19 @@ class CamVidDataset(BaseSegDataset):
         data_list = super().load_data_list()
         for info in data_list:
             info['label_map'] = dict(CAMVID_LABEL_MAP)
-        return data_list
+        if self.exclude_label_stride is None:
+            return data_list
+        seqs = defaultdict(list)
+        for info in data_list:
+            seq, frame = parse_camvid_name(info['img_path'], self.img_suffix)
+            seqs[seq].append((frame, info['img_path']))
+        drop = set()
+        for frames in seqs.values():
+            for i, (_, path) in enumerate(sorted(frames)):
+                if on_stride(i, self.exclude_label_stride,
+                             self.exclude_label_offset):
+                    drop.add(path)
+        return [info for info in data_list if info['img_path'] not in drop]
 
 
 @DATASETS.register_module()
@@ -85,9 +138,23 @@ class CamVidVideoDataset(PairDrawMixin, BaseSegDataset):
         frame of the same sequence (both frames labelled, ``frame_gap`` the
         frame-number difference). A sequence with a single labelled frame
         is refused.
+      - with ``label_stride > 1`` (sparse labels in a labelled video such
+        as the 15 Hz val sequence, no raw frames): only every
+        ``label_stride``-th frame of each sequence (by position in its
+        frames sorted by frame number, starting at ``label_offset``) keeps
+        its label; each item is such a frame paired with a frame at
+        ``t`` positions before or after it, ``t`` drawn uniformly from the
+        gaps in ``[1, max_gap]`` that have a candidate, then the side. The
+        neighbour is *unlabelled* (its label is not loaded), and frames at
+        labelled positions are never drawn as neighbours. With
+        ``raw_frames_dir`` the stride only selects the labelled frames.
     * ``'consecutive'``: every pair of successive labelled frames of each
       sequence (both labelled; for temporal-consistency evaluation on the
-      15 Hz val sequence). Default when ``test_mode=True``.
+      15 Hz val sequence). Default when ``test_mode=True``. With
+      ``exclude_label_stride`` the frames at the positions a sparse training
+      run labelled lose their label (they stay in the pairs, so temporal
+      consistency still covers the whole sequence, while mIoU through
+      ``PairIoUMetric`` counts only the held-out frames).
 
     Pairs are ordered in time (frame 1 is the earlier one); the label
     travels with its frame.
@@ -100,6 +167,15 @@ class CamVidVideoDataset(PairDrawMixin, BaseSegDataset):
         raw_frame_tmpl (str): Defaults to ``'{seq}_{frame:05d}.png'``.
         max_gap (int): Defaults to 5 (raw-frame mode).
         pairs_per_frame (int): Defaults to 1.
+        label_stride (int): train mode: keep the label of every
+            ``label_stride``-th frame only (see above). Defaults to 1 (every
+            labelled frame, the behaviour without the option).
+        label_offset (int): position of the first kept label, in
+            ``[0, label_stride)``. Defaults to 0.
+        exclude_label_stride (int, optional): consecutive mode: drop the
+            labels at these positions (>= 2; pass the training run's
+            ``label_stride``). Defaults to None (keep every label).
+        exclude_label_offset (int): Defaults to 0.
         mode (str, optional): ``'train'`` / ``'consecutive'``.
         verify (bool): decode every frame and label once at build and list
             every bad file in one error (see
@@ -117,6 +193,10 @@ class CamVidVideoDataset(PairDrawMixin, BaseSegDataset):
                  raw_frame_tmpl: str = '{seq}_{frame:05d}.png',
                  max_gap: int = 5,
                  pairs_per_frame: int = 1,
+                 label_stride: int = 1,
+                 label_offset: int = 0,
+                 exclude_label_stride: Optional[int] = None,
+                 exclude_label_offset: int = 0,
                  mode: Optional[str] = None,
                  img_suffix: str = '.png',
                  seg_map_suffix: str = '.png',
@@ -127,6 +207,28 @@ class CamVidVideoDataset(PairDrawMixin, BaseSegDataset):
             raise ValueError('max_gap and pairs_per_frame must be >= 1')
         self._init_pair_draw(mode, test_mode, pairs_per_frame,
                              max_gap=max_gap)
+        name = type(self).__name__
+        check_label_stride(name, 'label_stride', label_stride,
+                           'label_offset', label_offset)
+        if exclude_label_stride is not None:
+            check_label_stride(name, 'exclude_label_stride',
+                               exclude_label_stride, 'exclude_label_offset',
+                               exclude_label_offset, minimum=2)
+        if self.mode == 'train' and exclude_label_stride is not None:
+            raise ValueError(
+                f"{name}: exclude_label_stride applies to mode='consecutive'"
+                ' (evaluation on held-out frames); in train mode use '
+                'label_stride')
+        if self.mode == 'consecutive' and (label_stride != 1 or
+                                           label_offset != 0):
+            raise ValueError(
+                f"{name}: label_stride / label_offset apply to mode='train';"
+                " in mode='consecutive' use exclude_label_stride / "
+                'exclude_label_offset to evaluate on the held-out frames')
+        self.label_stride = int(label_stride)
+        self.label_offset = int(label_offset)
+        self.exclude_label_stride = exclude_label_stride
+        self.exclude_label_offset = int(exclude_label_offset)
         if raw_frames_dir and data_root and not osp.isabs(raw_frames_dir):
             raw_frames_dir = osp.join(data_root, raw_frames_dir)
         self.raw_frames_dir = raw_frames_dir
@@ -166,10 +268,19 @@ class CamVidVideoDataset(PairDrawMixin, BaseSegDataset):
         for seq in sorted(seqs):
             frames = sorted(seqs[seq], key=lambda x: x['frame'])
             if self.mode == 'consecutive':
+                if self.exclude_label_stride is not None:
+                    frames = [
+                        dict(fr, seg_map_path=None) if on_stride(
+                            i, self.exclude_label_stride,
+                            self.exclude_label_offset) else fr
+                        for i, fr in enumerate(frames)]
                 for a, b in zip(frames[:-1], frames[1:]):
                     items.append(self._pair(seq, a, b))
                 continue
+            stride, offset = self.label_stride, self.label_offset
             for i, fr in enumerate(frames):
+                if not on_stride(i, stride, offset):
+                    continue
                 if self.raw_frames_dir:
                     for t in range(1, self.max_gap + 1):
                         for f in (fr['frame'] - t, fr['frame'] + t):
@@ -180,6 +291,14 @@ class CamVidVideoDataset(PairDrawMixin, BaseSegDataset):
                                     f'{fr["img_path"]} at gap {t} not found:'
                                     f' {path}')
                     nbrs = []
+                elif stride > 1:
+                    nbrs = self._unlabelled_neighbours(frames, i)
+                    if not nbrs:
+                        raise ValueError(
+                            f'labelled frame {fr["img_path"]} has no '
+                            f'unlabelled frame within max_gap={self.max_gap}'
+                            f' positions in sequence {seq} (label_stride='
+                            f'{stride}): nothing to pair it with')
                 else:
                     nbrs = [frames[j] for j in (i - 1, i + 1)
                             if 0 <= j < len(frames)]
@@ -189,7 +308,25 @@ class CamVidVideoDataset(PairDrawMixin, BaseSegDataset):
                             f'frame of sequence {seq} and no raw_frames_dir '
                             'is given: it has no neighbour to pair with')
                 items.append(dict(seq=seq, frame=fr, neighbours=nbrs))
+        if not items:
+            raise ValueError(
+                f'{type(self).__name__}: no sequence under {img_root} has a '
+                f'frame at position label_offset={self.label_offset}: no '
+                'labelled frame to train on')
         return items
+
+    def _unlabelled_neighbours(self, frames: List[dict], i: int
+                               ) -> List[dict]:
+        """Frames at ``1..max_gap`` positions before / after position ``i``
+        that are not at a labelled position, each without its label and
+        with its position gap ``t`` (``label_stride > 1``)."""
+        out = []
+        for t in range(1, self.max_gap + 1):
+            for j in (i - t, i + t):
+                if 0 <= j < len(frames) and not on_stride(
+                        j, self.label_stride, self.label_offset):
+                    out.append(dict(frames[j], seg_map_path=None, gap=t))
+        return out
 
     def _pair(self, seq: str, a: dict, b: dict) -> dict:
         """Data info of frames ``a`` (earlier) and ``b``."""
@@ -201,13 +338,21 @@ class CamVidVideoDataset(PairDrawMixin, BaseSegDataset):
     def _draw_item(self, item: dict, slot: int,
                    rng: np.random.Generator) -> dict:
         """Train item: labelled frame ``item['frame']`` and a drawn
-        neighbour (raw frame at ``L -+ t`` or an adjacent labelled frame)."""
+        neighbour (raw frame at ``L -+ t``, an unlabelled frame ``t``
+        positions away with ``label_stride > 1``, or an adjacent labelled
+        frame)."""
         lab = item['frame']
         if self.raw_frames_dir:
             t = int(rng.integers(1, self.max_gap + 1))
             f = lab['frame'] + (t if rng.integers(2) else -t)
             nbr = dict(frame=f, img_path=self._raw_path(item['seq'], f),
                        seg_map_path=None)
+        elif self.label_stride > 1:
+            nbrs = item['neighbours']
+            gaps = sorted({n['gap'] for n in nbrs})
+            t = gaps[int(rng.integers(len(gaps)))]
+            nbrs = [n for n in nbrs if n['gap'] == t]
+            nbr = nbrs[int(rng.integers(len(nbrs)))]
         else:
             nbrs = item['neighbours']
             nbr = nbrs[int(rng.integers(len(nbrs)))]
@@ -228,7 +373,8 @@ class CamVidVideoDataset(PairDrawMixin, BaseSegDataset):
             labs.add(fr['seg_map_path'])
             for nbr in item['neighbours']:
                 imgs.add(nbr['img_path'])
-                labs.add(nbr['seg_map_path'])
+                if nbr['seg_map_path'] is not None:
+                    labs.add(nbr['seg_map_path'])
             if self.raw_frames_dir:
                 for t in range(1, self.max_gap + 1):
                     for f in (fr['frame'] - t, fr['frame'] + t):

@@ -209,7 +209,11 @@ class LoadPairAnnotations(BaseTransform):
     ``reduce_zero_label`` from the data info) or, when ``None`` / absent,
     replaced by an all-``ignore_index`` map. Flow and occlusion files are
     read when their paths are in the data info (see the module docstring).
-    Every map is checked to have the images' size.
+    Every map is checked to have the images' original size
+    (``ori_shape``, the size :class:`LoadPairFromFile` read), so a test
+    pipeline may resize the images before this transform, as mmseg's test
+    pipelines do: the labels then stay at full resolution, where the
+    predictions are restored to.
 
     Args:
         with_seg (bool): load labels (else all-255 maps). Defaults to True.
@@ -248,7 +252,7 @@ class LoadPairAnnotations(BaseTransform):
         if 'img' not in results:
             raise KeyError('LoadPairAnnotations runs after LoadPairFromFile '
                            "(results['img'] is missing)")
-        shape = results['img'].shape[:2]
+        shape = tuple(results.get('ori_shape', results['img'].shape[:2]))[:2]
         results['gt_seg_map'] = self._seg(results, 'seg_map_path', shape)
         results['gt_seg_map2'] = self._seg(results, 'seg_map2_path', shape)
         seg_fields = results.setdefault('seg_fields', [])

@@ -20,7 +20,9 @@ from ..functional import (iou_from_intersect_union, tc_intersect_union,
                           warp_labels_nearest)
 from ._access import as_dict, check_shape, frame, get_data, need
 
-_FLOW_SOURCES = ('auto', 'gt', 'pred')
+_FLOW_SOURCES = ('auto', 'gt', 'pred', 'dis')
+#: OpenCV's DIS presets by name
+_DIS_PRESETS = ('ultrafast', 'fast', 'medium')
 _OCC_SOURCES = ('auto', 'gt', 'pred', 'none')
 _MODES = ('ours', 'etc')
 #: the epsilon of the ETC script's ``intersection / (union + 1e-10)``
@@ -82,6 +84,44 @@ def warp_labels_etc(labels: torch.Tensor,
         val = (val.double() + wt * lab[yy, xx].double()).float()
     # numpy's float -> uint8 cast of values in [0, 255]: truncation
     return torch.trunc(val).clamp(0, 255).long()
+
+
+def dis_flow(img1: np.ndarray, img2: np.ndarray,
+             preset: str = 'medium') -> np.ndarray:
+    """Optical flow ``img1 -> img2`` by OpenCV's DIS (Kroeger et al., "Fast
+    Optical Flow using Dense Inverse Search", ECCV 2016), a model-free flow
+    that measures every segmentor's temporal consistency with the same
+    vectors.
+
+    Args:
+        img1, img2 (ndarray): ``(H, W)`` uint8 grey or ``(H, W, 3)`` BGR
+            images of one size.
+        preset (str): ``'ultrafast'``, ``'fast'`` or ``'medium'``
+            (``cv2.DISOPTICAL_FLOW_PRESET_*``). Defaults to ``'medium'``.
+
+    Returns:
+        ndarray: ``(H, W, 2)`` float32 flow in pixels, ``(u, v)`` such that
+        ``img1(p) ~ img2(p + flow(p))``.
+    """
+    import cv2
+    if preset not in _DIS_PRESETS:
+        raise ValueError(f'dis_flow: preset must be one of {_DIS_PRESETS}, '
+                         f'got {preset!r}')
+    grey = []
+    for img in (img1, img2):
+        img = np.asarray(img)
+        if img.ndim == 3:
+            img = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
+        if img.dtype != np.uint8:
+            raise ValueError('dis_flow: images must be uint8, got '
+                             f'{img.dtype}')
+        grey.append(np.ascontiguousarray(img))
+    if grey[0].shape != grey[1].shape:
+        raise ValueError(f'dis_flow: images differ in size: '
+                         f'{grey[0].shape} vs {grey[1].shape}')
+    dis = cv2.DISOpticalFlow_create(
+        getattr(cv2, f'DISOPTICAL_FLOW_PRESET_{preset.upper()}'))
+    return dis.calc(grey[0], grey[1], None).astype(np.float32)
 
 
 def _etc_histogram(values: torch.Tensor, num_classes: int) -> torch.Tensor:
@@ -160,6 +200,12 @@ class TemporalConsistencyMetric(BaseMetric):
       ``KeyError``. Result key ``TC(flow=gt)``.
     * ``flow_source='pred'``: the model's ``pred_flow_fw``. Result key
       ``TC(flow=<pred_flow_name>)``, by default ``TC(flow=EFC-pred)``.
+    * ``flow_source='dis'``: OpenCV's DIS flow (:func:`dis_flow`, preset
+      ``dis_preset``) computed here between the two frames, read from
+      ``frame1.img_path`` / ``frame2.img_path`` and resized to the
+      predictions' size when they differ. It depends on no model, so a
+      seg-only baseline and EFC are measured with the same flow where no
+      ground truth exists (CamVid). Result key ``TC(flow=DIS)``.
     * ``flow_source='auto'`` (default): ``gt_flow_fw`` where a sample has
       it, else ``pred_flow_fw``; the two are accumulated *separately* and
       each reported under its own key, so numbers never mix flows.
@@ -175,7 +221,9 @@ class TemporalConsistencyMetric(BaseMetric):
     keys then read ``TC_etc(flow=...)``. Flow selection is the same.
 
     Args:
-        flow_source (str): ``'auto'``, ``'gt'`` or ``'pred'``.
+        flow_source (str): ``'auto'``, ``'gt'``, ``'pred'`` or ``'dis'``.
+        dis_preset (str): DIS preset for ``flow_source='dis'``:
+            ``'ultrafast'``, ``'fast'`` or ``'medium'`` (default).
         mode (str): ``'ours'`` (default, described above) or ``'etc'``.
         exclude_occluded (bool, optional): drop occluded pixels. Defaults
             to True for ``mode='ours'``; must stay unset (or False) for
@@ -203,6 +251,7 @@ class TemporalConsistencyMetric(BaseMetric):
                  ignore_index: int = 255,
                  pred_flow_name: str = 'EFC-pred',
                  mode: str = 'ours',
+                 dis_preset: str = 'medium',
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
@@ -225,7 +274,11 @@ class TemporalConsistencyMetric(BaseMetric):
         if occ_source not in _OCC_SOURCES:
             raise ValueError('TemporalConsistencyMetric: occ_source must be '
                              f'one of {_OCC_SOURCES}, got {occ_source!r}')
+        if dis_preset not in _DIS_PRESETS:
+            raise ValueError('TemporalConsistencyMetric: dis_preset must be '
+                             f'one of {_DIS_PRESETS}, got {dis_preset!r}')
         self.flow_source = flow_source
+        self.dis_preset = dis_preset
         self.exclude_occluded = exclude_occluded
         self.occ_source = occ_source
         self.occ_threshold = float(occ_threshold)
@@ -245,7 +298,7 @@ class TemporalConsistencyMetric(BaseMetric):
 
     def _key(self, source: str) -> str:
         name = 'TC_etc' if self.mode == 'etc' else 'TC'
-        flow = 'gt' if source == 'gt' else self.pred_flow_name
+        flow = dict(gt='gt', dis='DIS').get(source, self.pred_flow_name)
         return f'{name}(flow={flow})'
 
     def process(self, data_batch, data_samples: Sequence) -> None:
@@ -273,6 +326,10 @@ class TemporalConsistencyMetric(BaseMetric):
                     "with the model's flow")
                 valid = get_data(d, 'gt_valid_fw')
                 fname = 'gt_flow_fw'
+            elif source == 'dis':
+                flow = self._dis(f1, f2, tuple(p1.shape[-2:]), name)
+                valid = None
+                fname = 'DIS flow'
             else:
                 flow = need(d, 'pred_flow_fw', name,
                             " with flow_source='pred'" + hint)
@@ -304,6 +361,29 @@ class TemporalConsistencyMetric(BaseMetric):
                 dict(source=source, intersect=inter.cpu().numpy(),
                      union=union.cpu().numpy()))
 
+    def _dis(self, f1: dict, f2: dict, size: Tuple[int, int],
+             name: str) -> torch.Tensor:
+        """``(2, H, W)`` DIS flow frame 1 -> frame 2 at ``size`` from the
+        frames' image files."""
+        import cv2
+        imgs = []
+        for fd, key in ((f1, 'frame1'), (f2, 'frame2')):
+            path = fd.get('img_path')
+            if path is None:
+                raise KeyError(f"{name} with flow_source='dis' needs "
+                               f'{key}.img_path (the frame file) in each '
+                               'pair data sample')
+            img = cv2.imread(path, cv2.IMREAD_GRAYSCALE)
+            if img is None:
+                raise FileNotFoundError(f"{name} (flow_source='dis'): cannot"
+                                        f' read {key} image {path}')
+            if img.shape != size:
+                img = cv2.resize(img, (size[1], size[0]),
+                                 interpolation=cv2.INTER_AREA)
+            imgs.append(img)
+        flow = dis_flow(imgs[0], imgs[1], self.dis_preset)
+        return torch.from_numpy(flow.transpose(2, 0, 1).copy())
+
     def _occlusion(self, d: dict, name: str):
         """Boolean occlusion map to exclude, or None."""
         if not self.exclude_occluded or self.occ_source == 'none':
@@ -317,10 +397,10 @@ class TemporalConsistencyMetric(BaseMetric):
         return occ >= self.occ_threshold
 
     def compute_metrics(self, results: list) -> Dict[str, float]:
-        """``TC(flow=gt)`` and / or ``TC(flow=<pred_flow_name>)`` in %
-        (``TC_etc(...)`` with ``mode='etc'``)."""
+        """``TC(flow=gt)``, ``TC(flow=<pred_flow_name>)`` and / or
+        ``TC(flow=DIS)`` in % (``TC_etc(...)`` with ``mode='etc'``)."""
         metrics = {}
-        for source in ('gt', 'pred'):
+        for source in ('gt', 'pred', 'dis'):
             rows = [r for r in results if r['source'] == source]
             if not rows:
                 continue

@@ -1,0 +1,66 @@
+# Sparse labels in a real video: CamVid's 15 Hz labelled sequence (val/,
+# 0016E5, 101 consecutive frames 0016E5_07959 ... 08159, 480x360, SegNet's 11
+# classes) trained with 1 labelled frame per second (every 15th frame of the
+# sequence: positions 0, 15, ..., 90, i.e. 07959, 07989, ..., 08139) and the
+# other frames unlabelled; evaluated on the frames whose labels were not
+# used (bench/camvid_sparse.py; configs/camvid_sparse/).
+#
+# Train: each of the 7 labelled frames paired with an *unlabelled* frame 1..5
+# positions (2..10 video frames) before or after it, 10 pairs per labelled
+# frame and epoch, images at half size (240x180) +-25 %, 128x128 crops.
+# Val / test: the 100 consecutive pairs of the sequence at half size; mIoU
+# (PairIoUMetric, full-resolution labels) on the 94 frames whose labels were
+# not used (exclude_label_stride), temporal consistency on all 100 pairs with
+# OpenCV's DIS flow (the same flow for every model; CamVid has no GT flow).
+# A single-frame held-out set for tools/test.py:
+#   dict(type='CamVidDataset', exclude_label_stride=15, ...).
+# Changing the split: set label_stride / label_offset of the train dataset
+# and exclude_label_stride / exclude_label_offset of the val dataset alike.
+#
+# Data root: $EFC_CAMVID_ROOT, default ../shared/data/camvid/ (from the
+# repository root), SegNet layout (val/ valannot/).
+data_root = '{{$EFC_CAMVID_ROOT:../shared/data/camvid/}}'
+label_stride = 15
+label_offset = 0
+crop_size = (128, 128)
+train_pipeline = [
+    dict(type='LoadPairFromFile'),
+    dict(type='LoadPairAnnotations'),
+    dict(type='PairRandomResize', scale=(240, 180), ratio_range=(0.8, 1.25),
+         keep_ratio=True),
+    dict(type='PairRandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
+    dict(type='PairRandomFlip', prob=0.5),
+    dict(type='PairPhotoMetricDistortion'),
+    dict(type='PackPairInputs'),
+]
+# images resized before the labels are read: labels stay at 480x360, where
+# the predictions are restored to (mmseg's test-pipeline order)
+test_pipeline = [
+    dict(type='LoadPairFromFile'),
+    dict(type='PairResize', scale=(240, 180), keep_ratio=True),
+    dict(type='LoadPairAnnotations'),
+    dict(type='PackPairInputs'),
+]
+train_dataloader = dict(
+    batch_size=4, num_workers=1, persistent_workers=True,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    dataset=dict(
+        type='CamVidVideoDataset', data_root=data_root,
+        data_prefix=dict(img_path='val', seg_map_path='valannot'),
+        label_stride=label_stride, label_offset=label_offset,
+        max_gap=5, pairs_per_frame=10, pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=1, num_workers=1, persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type='CamVidVideoDataset', data_root=data_root,
+        data_prefix=dict(img_path='val', seg_map_path='valannot'),
+        mode='consecutive', test_mode=True,
+        exclude_label_stride=label_stride,
+        exclude_label_offset=label_offset, pipeline=test_pipeline))
+test_dataloader = val_dataloader
+val_evaluator = [
+    dict(type='PairIoUMetric', iou_metrics=['mIoU']),
+    dict(type='TemporalConsistencyMetric', flow_source='dis'),
+]
+test_evaluator = val_evaluator

@@ -678,3 +678,34 @@ def test_loss_by_feat_scheduled_weight_zero_is_absent():
     torch.testing.assert_close(ramp, 0.4 * full)
     torch.testing.assert_close(dec.loss_by_feat(out, imgs)['loss_pm'],
                                losses['loss_pm'])
+
+
+def test_occlusion_bce_runs_in_float32_outside_autocast(monkeypatch):
+    """CUDA autocast refuses ``F.binary_cross_entropy`` ("unsafe to
+    autocast"; seen on an H200 with AmpOptimWrapper): the BCE of L_occ must
+    run in float32 with autocast off. CPU autocast does not refuse it, so the
+    call itself is inspected; the value is checked against the eq. 4 formula
+    in float64 (bfloat16 inputs, so a bfloat16 BCE would miss the tolerance
+    only by luck; the recorded dtype is the real check)."""
+    import efc_mm.models.losses.occlusion_loss as mod
+    seen = []
+    real = mod.F.binary_cross_entropy
+
+    def spy(inp, tgt, *args, **kwargs):
+        seen.append((inp.dtype, tgt.dtype,
+                     torch.is_autocast_enabled(inp.device.type)))
+        return real(inp, tgt, *args, **kwargs)
+
+    monkeypatch.setattr(mod.F, 'binary_cross_entropy', spy)
+    g = torch.Generator().manual_seed(0)
+    occ = torch.rand(2, 1, 5, 6, generator=g).clamp(0.05, 0.95)
+    tgt = (torch.rand(2, 1, 5, 6, generator=g) > 0.5).float()
+    loss = OcclusionLoss(alpha=0.2, loss_weight=1.0)
+    with torch.autocast(device_type='cpu', dtype=torch.bfloat16):
+        value = loss(occ.to(torch.bfloat16), tgt)
+    assert seen == [(torch.float32, torch.float32, False)]
+    o = occ.to(torch.bfloat16).double()
+    t = tgt.double()
+    ref = (-(t * o.log() + (1 - t) * (1 - o).log()) - 0.2 * (-o).exp()).mean()
+    assert value.dtype == torch.float32
+    assert torch.isclose(value.double(), ref, rtol=1e-5, atol=1e-6)

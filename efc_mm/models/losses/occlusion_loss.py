@@ -88,7 +88,13 @@ class OcclusionLoss(BaseEFCLoss):
         # it instead of the BCE kernel raising
         finite = torch.isfinite(occ_est)
         safe = torch.where(finite, occ_est, torch.full_like(occ_est, 0.5))
-        bce = F.binary_cross_entropy(
-            safe, occ_target.detach().to(occ_est.dtype), reduction='none')
-        value = bce - self.alpha * (-occ_est).exp()
+        # at least float32 and outside autocast: CUDA autocast refuses
+        # F.binary_cross_entropy ("unsafe to autocast"), which broke AMP
+        # training (AmpOptimWrapper) on the GPU
+        dtype = torch.promote_types(occ_est.dtype, torch.float32)
+        with torch.autocast(device_type=occ_est.device.type, enabled=False):
+            bce = F.binary_cross_entropy(
+                safe.to(dtype), occ_target.detach().to(dtype),
+                reduction='none')
+            value = bce - self.alpha * (-occ_est.to(dtype)).exp()
         return self.current_weight * valid_mean(value, valid)

@@ -17,7 +17,7 @@ Writes ``--out`` (default ``bench/results/efc_ablation_synthetic.json``)::
       "curve": {"iter": [...], "mIoU": [[per seed] per eval]}}, ...]}
 
 a metric a row does not have is ``null``; plus a markdown table beside it
-(mean +- std over seeds) and ``efc_ablation_curves.png`` (mIoU over
+(mean +- std over seeds) and ``<out>_curves.png`` (mIoU over
 iterations of every seed: baseline, full EFC and the exploration rows).
 
 Usage::
@@ -59,6 +59,7 @@ ROWS = {
     # exploration rows (not in the paper)
     'TCC_multi_OM_unl': ('psp_efc_tiny_synthetic_tcc_multi_om_unl.py', 'all'),
     'no_cons': ('psp_efc_tiny_synthetic_no_cons.py', 'all'),
+    'sep_enc_unl': ('psp_efc_tiny_synthetic_sep_enc_unl.py', 'all'),
 }
 #: the second world whose train snippets are the unlabelled data (UD)
 UD_WORLD = dict(root='data/efc_synthetic_quick_ud', num_train_snippets=8,
@@ -74,18 +75,49 @@ def last_checkpoint(wd: str, iters: int) -> str:
     return osp.join(wd, f'iter_{iters}.pth')
 
 
-def train(row: str, seed: int, iters: int, root: str, log) -> str:
+def schedule_opts(cfg_path: str, iters: int) -> list:
+    """``--cfg-options`` that stretch the config's loss-weight schedules
+    (stated for the config's own ``train_cfg.max_iters``) to ``iters``, so
+    that e.g. L_cons still switches on at 30 % and reaches full weight at
+    50 % of a longer schedule."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(osp.join(REPO, cfg_path))
+    base = cfg.train_cfg.max_iters
+    if base == iters:
+        return []
+    opts = []
+    model = cfg.model
+    losses = [('model.loss_consistency', model.get('loss_consistency'))]
+    dec = model.get('flow_decoder') or {}
+    for name in ('loss_photometric', 'loss_smoothness', 'loss_occlusion'):
+        losses.append((f'model.flow_decoder.{name}', dec.get(name)))
+    for key, loss in losses:
+        sched = (loss or {}).get('weight_schedule')
+        if sched:
+            for end in ('begin', 'end'):
+                opts.append(f'{key}.weight_schedule.{end}='
+                            f'{round(sched[end] * iters / base)}')
+    return opts
+
+
+def train(row: str, seed: int, iters: int, root: str, log,
+          deadline: float = None) -> str:
     """Train one (row, seed) unless its final checkpoint exists; returns the
-    work dir."""
+    work dir. A run still going at ``deadline`` (``time.time()`` value) is
+    killed; its validation records so far stay in its work dir."""
     wd = work_dir(root, row, seed, iters)
     if osp.exists(last_checkpoint(wd, iters)) and read_scalars(wd):
         log(f'{row} seed {seed}: done already ({wd})')
+        return wd
+    if deadline is not None and time.time() > deadline - 30:
+        log(f'{row} seed {seed}: not started (deadline)')
         return wd
     cfg = osp.join(CFG, ROWS[row][0])
     opts = [f'randomness.seed={seed}', f'train_cfg.max_iters={iters}',
             f'train_cfg.val_interval={max(iters // 4, 1)}',
             f'param_scheduler.0.end={iters}',
             f'default_hooks.checkpoint.interval={iters}']
+    opts += schedule_opts(cfg, iters)
     if row == 'TCC_fix':
         ul = last_checkpoint(work_dir(root, 'UL', seed, iters), iters)
         if not osp.exists(ul):
@@ -101,8 +133,17 @@ def train(row: str, seed: int, iters: int, root: str, log) -> str:
     t0 = time.time()
     log(f'{row} seed {seed}: training ({" ".join(cmd)})')
     with open(osp.join(wd, 'bench_stdout.log'), 'w') as out:
-        rc = subprocess.call(cmd, cwd=REPO, env=env, stdout=out,
-                             stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=out,
+                                stderr=subprocess.STDOUT)
+        try:
+            rc = proc.wait(None if deadline is None else
+                           max(deadline - time.time(), 1))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            log(f'{row} seed {seed}: killed at the deadline after '
+                f'{time.time() - t0:.0f} s')
+            return wd
     if rc != 0:
         raise RuntimeError(f'{row} seed {seed} failed (exit {rc}); see '
                            f'{osp.join(wd, "bench_stdout.log")}')
@@ -140,8 +181,25 @@ def collect(rows, seeds, iters, root) -> dict:
                      **{m: [] for m in METRICS},
                      curve=dict(iter=[], mIoU=[]))
         per_seed_curves = []
+        partial = dict(seeds=[], step=[], **{m: [] for m in METRICS})
+        by_iter = {}  # every seed's validations, stopped runs included
         for seed in seeds:
             recs = read_scalars(work_dir(root, row, seed, iters))
+            if kind != 'flow':
+                for r in recs:
+                    if r.get('mIoU') is not None:
+                        by_iter.setdefault(str(r['step']), []).append(
+                            float(r['mIoU']))
+            if recs and recs[-1]['step'] < iters:
+                # stopped early (a deadline): its last validation, apart
+                last = recs[-1]
+                partial['seeds'].append(seed)
+                partial['step'].append(last['step'])
+                for m in METRICS:
+                    v = tc_of(last) if m == 'TC' else last.get(m)
+                    if m in ('mIoU', 'TC', 'Occ_F1') and kind == 'flow':
+                        v = None
+                    partial[m].append(None if v is None else float(v))
             if not recs or recs[-1]['step'] != iters:
                 continue
             final = recs[-1]
@@ -160,6 +218,10 @@ def collect(rows, seeds, iters, root) -> dict:
         for m in METRICS:
             if all(v is None for v in entry[m]):
                 entry[m] = None
+        if partial['seeds']:
+            entry['partial'] = partial
+        if by_iter:
+            entry['mIoU_by_iter'] = by_iter
         out['rows'].append(entry)
     return out
 
@@ -182,6 +244,36 @@ def markdown(res: dict) -> str:
                  for m in METRICS]
         lines.append(f"| {r['name']} | {len(r['seeds'])} | " +
                      ' | '.join(cells) + ' |')
+    stopped = [r for r in res['rows'] if r.get('partial')]
+    if stopped:
+        lines += ['', 'Runs stopped before the end (deadline), at their last '
+                  'validation:', '',
+                  '| row | seeds | at iteration | mIoU | EPE all | EPE noc | '
+                  'Fl-all | Occ F1 | TC |',
+                  '|---|---|---|---|---|---|---|---|---|']
+        for r in stopped:
+            p = r['partial']
+            cells = [_mean_std(p[m]) if any(v is not None for v in p[m])
+                     else '–' for m in METRICS]
+            lines.append(f"| {r['name']} | {len(p['seeds'])} | "
+                         f"{'/'.join(str(s) for s in p['step'])} | " +
+                         ' | '.join(cells) + ' |')
+    steps = sorted({int(k) for r in res['rows']
+                    for k in r.get('mIoU_by_iter', {})})
+    if steps:
+        lines += ['', 'mIoU at each validation, every seed that reached it '
+                  '(mean ± std, n):', '',
+                  '| row | ' + ' | '.join(str(k) for k in steps) + ' |',
+                  '|---|' + '---|' * len(steps)]
+        for r in res['rows']:
+            got = r.get('mIoU_by_iter')
+            if not got:
+                continue
+            cells = [f"{_mean_std(got[str(k)])} ({len(got[str(k)])})"
+                     if str(k) in got else '–' for k in steps]
+            lines.append(f"| {r['name']} | " + ' | '.join(cells) + ' |')
+    if res.get('note'):
+        lines += ['', res['note']]
     return '\n'.join(lines) + '\n'
 
 
@@ -191,7 +283,8 @@ def plot_curves(res: dict, path: str) -> None:
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(6, 4))
     colours = dict(baseline='tab:blue', full='tab:red',
-                   TCC_multi_OM_unl='tab:orange', no_cons='tab:green')
+                   TCC_multi_OM_unl='tab:orange', no_cons='tab:green',
+                   sep_enc_unl='tab:purple')
     for r in res['rows']:
         if r['name'] not in colours or not r['curve']['iter']:
             continue
@@ -202,7 +295,8 @@ def plot_curves(res: dict, path: str) -> None:
                     marker='o', label=r['name'] if k == 0 else None)
     ax.set_xlabel('iteration')
     ax.set_ylabel('val mIoU (%)')
-    ax.set_title('synthetic world, 1 labelled frame in 30')
+    ax.set_title(f"synthetic world, 1 labelled frame in 30, "
+                 f"{res['iterations']} iterations")
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()
@@ -221,6 +315,12 @@ def main(argv=None):
         'bench', 'results', 'efc_ablation_synthetic.json'))
     p.add_argument('--collect-only', action='store_true',
                    help='only read finished runs and write the results')
+    p.add_argument('--note', default=None,
+                   help='a line stored in the JSON and under the table '
+                   '(where and how the runs were made)')
+    p.add_argument('--deadline', type=float, default=None,
+                   help='seconds from the start after which unfinished runs '
+                   'are killed and no new one starts (a device lease)')
     a = p.parse_args(argv)
     os.chdir(REPO)
     t0 = time.time()
@@ -235,22 +335,31 @@ def main(argv=None):
         first = [(r, s) for r in a.rows if r != 'TCC_fix' for s in a.seeds]
         if 'TCC_fix' in a.rows and 'UL' not in a.rows:
             first += [('UL', s) for s in a.seeds]
+        deadline = None if a.deadline is None else t0 + a.deadline
+
+        def safe(row, seed):
+            try:
+                train(row, seed, a.iters, a.work_root, log, deadline)
+            except (RuntimeError, FileNotFoundError) as e:
+                log(f'{row} seed {seed}: {e}')
+
         with ThreadPoolExecutor(a.jobs) as ex:
-            list(ex.map(lambda rs: train(*rs, a.iters, a.work_root, log),
-                        first))
+            list(ex.map(lambda rs: safe(*rs), first))
             if 'TCC_fix' in a.rows:
-                list(ex.map(lambda s: train('TCC_fix', s, a.iters,
-                                            a.work_root, log), a.seeds))
+                list(ex.map(lambda s: safe('TCC_fix', s), a.seeds))
         log('all runs done')
     res = collect(a.rows, a.seeds, a.iters, a.work_root)
-    res['wall_time_s'] = round(time.time() - t0)
+    if not a.collect_only:
+        res['wall_time_s'] = round(time.time() - t0)
+    if a.note:
+        res['note'] = a.note
     os.makedirs(osp.dirname(a.out), exist_ok=True)
     with open(a.out, 'w') as f:
         json.dump(res, f, indent=1)
     md = markdown(res)
     with open(osp.splitext(a.out)[0] + '.md', 'w') as f:
         f.write(md)
-    plot_curves(res, osp.join(osp.dirname(a.out), 'efc_ablation_curves.png'))
+    plot_curves(res, osp.splitext(a.out)[0] + '_curves.png')
     print(md)
 
 

@@ -1,0 +1,55 @@
+"""bench/efc_ablation.py: schedule stretching and result collection (finished
+runs, runs stopped at a deadline, mIoU by iteration) on fabricated logs."""
+import json
+import os
+import os.path as osp
+import sys
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+sys.path.insert(0, osp.join(REPO, 'bench'))
+
+import efc_ablation as bench  # noqa: E402
+
+
+def test_schedule_opts_stretch_lcons_to_the_schedule():
+    cfg = osp.join('configs', 'synthetic', 'psp_efc_tiny_synthetic.py')
+    # the protocol: L_cons from 30 % to 50 % of 1000 iterations
+    assert bench.schedule_opts(cfg, 1000) == []
+    opts = bench.schedule_opts(cfg, 3000)
+    assert opts == ['model.loss_consistency.weight_schedule.begin=900',
+                    'model.loss_consistency.weight_schedule.end=1500']
+    base = osp.join('configs', 'synthetic', 'psp_baseline_tiny_synthetic.py')
+    assert bench.schedule_opts(base, 3000) == []  # no L_cons to stretch
+
+
+def _fake_run(root, row, seed, iters, vals):
+    wd = osp.join(bench.work_dir(root, row, seed, iters), '20260101_000000',
+                  'vis_data')
+    os.makedirs(wd)
+    with open(osp.join(wd, 'scalars.json'), 'w') as f:
+        f.write(json.dumps(dict(loss=1.0, step=1)) + '\n')
+        for step, miou in vals:
+            f.write(json.dumps({'mIoU': miou, 'EPE_all': 2.0,
+                                'TC(flow=gt)': 80.0, 'step': step}) + '\n')
+
+
+def test_collect_finished_partial_and_by_iteration(tmp_path):
+    root = str(tmp_path)
+    _fake_run(root, 'full', 0, 100, [(50, 40.0), (100, 50.0)])
+    _fake_run(root, 'full', 1, 100, [(50, 42.0), (100, 54.0)])
+    _fake_run(root, 'full', 2, 100, [(50, 44.0)])  # killed at the deadline
+    res = bench.collect(['full'], [0, 1, 2], 100, root)
+    row = res['rows'][0]
+    assert row['seeds'] == [0, 1]
+    assert row['mIoU'] == [50.0, 54.0]
+    assert row['TC'] == [80.0, 80.0]
+    assert row['partial']['seeds'] == [2]
+    assert row['partial']['step'] == [50]
+    assert row['partial']['mIoU'] == [44.0]
+    assert row['mIoU_by_iter'] == {'50': [40.0, 42.0, 44.0],
+                                   '100': [50.0, 54.0]}
+    md = bench.markdown(res)
+    # mean and sample std of 50 and 54, and of 40, 42, 44 at iteration 50
+    assert '| full | 2 | 52.00 ± 2.83 |' in md
+    assert '42.00 ± 2.00 (3)' in md
+    assert '| full | 1 | 50 | 44.00 ± 0.00 |' in md

@@ -60,6 +60,8 @@ ROWS = {
     'TCC_multi_OM_unl': ('psp_efc_tiny_synthetic_tcc_multi_om_unl.py', 'all'),
     'no_cons': ('psp_efc_tiny_synthetic_no_cons.py', 'all'),
     'sep_enc_unl': ('psp_efc_tiny_synthetic_sep_enc_unl.py', 'all'),
+    'TCC_multi_OM_unl_gap1': ('psp_efc_tiny_synthetic_tcc_multi_om_unl_gap1.py',
+                              'all'),
 }
 #: the second world whose train snippets are the unlabelled data (UD)
 UD_WORLD = dict(root='data/efc_synthetic_quick_ud', num_train_snippets=8,
@@ -149,6 +151,51 @@ def train(row: str, seed: int, iters: int, root: str, log,
                            f'{osp.join(wd, "bench_stdout.log")}')
     log(f'{row} seed {seed}: {time.time() - t0:.0f} s')
     return wd
+
+
+#: test-time override: every consecutive pair of the *training* snippets
+#: (their unlabelled frames were seen in training without labels; the world
+#: renders a label for every frame, so they can be scored)
+TRAIN_FRAMES = dict(img_path='leftImg8bit_sequence/train',
+                    seg_map_path='gtFine/train',
+                    seq_seg_map_path='gtFine_sequence/train',
+                    flow_occ_path='flow_occ/train',
+                    flow_noc_path='flow_noc/train')
+
+
+def eval_train_frames(row: str, seed: int, iters: int, root: str,
+                      log) -> dict:
+    """Score a finished run's final checkpoint on every consecutive pair of
+    the training snippets (29 pairs per snippet: the labelled frame is 1 of
+    each snippet's 30 frames); metrics dict, cached in the work dir."""
+    wd = work_dir(root, row, seed, iters)
+    ckpt = last_checkpoint(wd, iters)
+    out_dir = osp.join(wd, 'test_train_frames')
+    found = sorted(glob.glob(osp.join(out_dir, '*', '*.json')))
+    if found:
+        with open(found[-1]) as f:
+            return json.load(f)
+    if not osp.exists(ckpt):
+        log(f'{row} seed {seed}: no {ckpt}, not scored on training frames')
+        return {}
+    opts = [f'test_dataloader.dataset.data_prefix.{k}={v}'
+            for k, v in TRAIN_FRAMES.items()]
+    env = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
+    cmd = [sys.executable, 'tools/test.py', osp.join(CFG, ROWS[row][0]),
+           ckpt, '--threads', '1', '--work-dir', out_dir,
+           '--cfg-options', *opts]
+    t0 = time.time()
+    with open(osp.join(wd, 'test_train_frames.log'), 'w') as out:
+        rc = subprocess.call(cmd, cwd=REPO, env=env, stdout=out,
+                             stderr=subprocess.STDOUT)
+    found = sorted(glob.glob(osp.join(out_dir, '*', '*.json')))
+    if rc != 0 or not found:
+        log(f'{row} seed {seed}: training-frame test failed (exit {rc})')
+        return {}
+    log(f'{row} seed {seed}: scored on training frames '
+        f'({time.time() - t0:.0f} s)')
+    with open(found[-1]) as f:
+        return json.load(f)
 
 
 def read_scalars(wd: str) -> list:
@@ -315,6 +362,10 @@ def main(argv=None):
         'bench', 'results', 'efc_ablation_synthetic.json'))
     p.add_argument('--collect-only', action='store_true',
                    help='only read finished runs and write the results')
+    p.add_argument('--eval-train-frames', action='store_true',
+                   help='also score every finished run on all frames of the '
+                   'training snippets (the labelled frame is 1 in 30 of '
+                   'them); writes <out>_train_frames.json / .md')
     p.add_argument('--note', default=None,
                    help='a line stored in the JSON and under the table '
                    '(where and how the runs were made)')
@@ -356,6 +407,40 @@ def main(argv=None):
     os.makedirs(osp.dirname(a.out), exist_ok=True)
     with open(a.out, 'w') as f:
         json.dump(res, f, indent=1)
+    if a.eval_train_frames:
+        tf = dict(iterations=a.iters, split='train snippets, every '
+                  'consecutive pair', rows=[])
+        jobs = [(r, s_) for r in a.rows for s_ in a.seeds]
+        with ThreadPoolExecutor(a.jobs) as ex:
+            got = list(ex.map(lambda rs: eval_train_frames(
+                *rs, a.iters, a.work_root, log), jobs))
+        for row in a.rows:
+            entry = dict(name=row, seeds=[], **{m: [] for m in METRICS})
+            for (r, seed), m_ in zip(jobs, got):
+                if r != row or not m_:
+                    continue
+                entry['seeds'].append(seed)
+                for m in METRICS:
+                    v = tc_of(m_) if m == 'TC' else m_.get(m)
+                    if m in ('mIoU', 'TC', 'Occ_F1') and \
+                            ROWS[row][1] == 'flow':
+                        v = None
+                    entry[m].append(None if v is None else float(v))
+            for m in METRICS:
+                if all(v is None for v in entry[m]):
+                    entry[m] = None
+            tf['rows'].append(entry)
+        stem = osp.splitext(a.out)[0] + '_train_frames'
+        with open(stem + '.json', 'w') as f:
+            json.dump(tf, f, indent=1)
+        tmd = markdown(tf).replace(
+            'mean ± std (sample std) over seeds',
+            'scored on every frame of the 24 *training* snippets (29 '
+            'consecutive pairs each; 1 frame in 30 was labelled in '
+            'training), mean ± std (sample std) over seeds')
+        with open(stem + '.md', 'w') as f:
+            f.write(tmd)
+        print(tmd)
     md = markdown(res)
     with open(osp.splitext(a.out)[0] + '.md', 'w') as f:
         f.write(md)

@@ -670,3 +670,34 @@ def test_train_step_through_pair_preprocessor():
     log = model.train_step(dict(inputs=inputs, data_samples=samples),
                            OptimWrapper(opt))
     assert all(torch.isfinite(v) for v in log.values())
+
+
+def test_own_flow_encoder_separates_the_gradients():
+    """``flow_encoder=dict()`` (trainable, not frozen): the flow losses train
+    the flow branch's own copy of the shared stages and never reach the
+    segmentor's encoder; the segmentation losses never reach the copy."""
+    # flow losses only: gradient in flow_encoder, none in the backbone
+    cfg = _flow_only_cfg()
+    cfg['flow_encoder'] = dict()
+    model = _build(cfg)
+    assert model.flow_encoder is not None
+    assert not {id(p) for p in model.flow_encoder.parameters()} & \
+        {id(p) for p in model.backbone.parameters()}
+    inputs, samples = pair_batch(b=1)
+    _train_step(model, inputs, samples)
+    fe = [p.grad for p in model.flow_encoder.parameters()]
+    assert any(g is not None and g.abs().sum() > 0 for g in fe)
+    assert all(p.grad is None or p.grad.abs().sum() == 0
+               for p in model.backbone.parameters())
+    # segmentation losses only (no flow loss, no L_cons): the reverse
+    cfg = tiny_model_cfg('psp')
+    cfg['flow_encoder'] = dict()
+    cfg['loss_consistency'] = None
+    cfg['flow_decoder'].update(loss_photometric=None, loss_smoothness=None,
+                               loss_occlusion=None)
+    model = _build(cfg)
+    inputs, samples = pair_batch(b=1, labelled=(True, True))
+    _train_step(model, inputs, samples)
+    assert all(p.grad is None or p.grad.abs().sum() == 0
+               for p in model.flow_encoder.parameters())
+    assert model.backbone.stem[0].weight.grad.abs().sum() > 0

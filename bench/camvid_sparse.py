@@ -41,7 +41,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from efc_ablation import (_mean_std, last_checkpoint, read_scalars,  # noqa
-                          tc_of, work_dir)
+                          schedule_opts, tc_of, work_dir)
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CFG = osp.join('configs', 'camvid_sparse')
@@ -49,29 +49,10 @@ CFG = osp.join('configs', 'camvid_sparse')
 ROWS = {
     'baseline': 'psp_baseline_tiny_camvid_sparse.py',
     'EFC': 'psp_efc_tiny_camvid_sparse.py',
+    # exploration: the flow branch on its own encoder copy
+    'EFC_sep_enc': 'psp_efc_tiny_camvid_sparse_sep_enc.py',
 }
 METRICS = ('mIoU', 'TC')
-
-
-def schedule_opts(cfg_path: str, iters: int) -> list:
-    """``--cfg-options`` stretching the loss-weight schedules of the config
-    (stated for its own ``train_cfg.max_iters``) to ``iters``: L_cons still
-    switches on at 30 % and reaches full weight at 50 %."""
-    from mmengine.config import Config
-    cfg = Config.fromfile(osp.join(REPO, cfg_path))
-    base = cfg.train_cfg.max_iters
-    if base == iters:
-        return []
-    dec = cfg.model.get('flow_decoder') or {}
-    losses = [('model.loss_consistency', cfg.model.get('loss_consistency'))]
-    losses += [(f'model.flow_decoder.{n}', dec.get(n))
-               for n in ('loss_photometric', 'loss_smoothness',
-                         'loss_occlusion')]
-    return [f'{key}.weight_schedule.{end}='
-            f'{round(loss["weight_schedule"][end] * iters / base)}'
-            for key, loss in losses
-            if (loss or {}).get('weight_schedule')
-            for end in ('begin', 'end')]
 
 
 def train(row: str, seed: int, iters: int, root: str, log,
@@ -164,7 +145,7 @@ def markdown(res: dict) -> str:
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument('--rows', nargs='+', default=list(ROWS),
+    p.add_argument('--rows', nargs='+', default=['baseline', 'EFC'],
                    choices=list(ROWS))
     p.add_argument('--seeds', nargs='+', type=int, default=[0, 1, 2])
     p.add_argument('--iters', type=int, default=1000)

@@ -178,7 +178,8 @@ def main(argv=None):
             list(ex.map(lambda rs: safe(*rs), runs))
         log('all runs done')
     res = collect(a.rows, a.seeds, a.iters, a.work_root)
-    res['wall_time_s'] = round(time.time() - t0)
+    if not a.collect_only:
+        res['wall_time_s'] = round(time.time() - t0)
     os.makedirs(osp.dirname(osp.abspath(a.out)), exist_ok=True)
     with open(a.out, 'w') as f:
         json.dump(res, f, indent=1)

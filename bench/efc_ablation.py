@@ -38,6 +38,7 @@ import os
 import os.path as osp
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -77,13 +78,22 @@ def last_checkpoint(wd: str, iters: int) -> str:
     return osp.join(wd, f'iter_{iters}.pth')
 
 
+_CONFIG_LOCK = threading.Lock()
+
+
 def schedule_opts(cfg_path: str, iters: int) -> list:
     """``--cfg-options`` that stretch the config's loss-weight schedules
     (stated for the config's own ``train_cfg.max_iters``) to ``iters``, so
     that e.g. L_cons still switches on at 30 % and reaches full weight at
-    50 % of a longer schedule."""
+    50 % of a longer schedule.
+
+    Thread-safe: the runs are launched from a thread pool, and parsing an
+    ``mmseg::`` base config in two threads at once fails inside
+    ``pkg_resources`` (mmengine's ``is_installed``: "TypeError: Expected
+    str, Requirement, or Distribution"), seen here."""
     from mmengine.config import Config
-    cfg = Config.fromfile(osp.join(REPO, cfg_path))
+    with _CONFIG_LOCK:
+        cfg = Config.fromfile(osp.join(REPO, cfg_path))
     base = cfg.train_cfg.max_iters
     if base == iters:
         return []

@@ -20,6 +20,13 @@
 #      utilisation trace and runs.tgz (every run's scalars.json, log and
 #      config; no checkpoints).
 #
+# The wheels (pure Python; made on any machine with PyPI access, repo root):
+#   pip download --no-deps --only-binary=:all: --python-version 3.12 \
+#     --implementation cp --platform manylinux2014_x86_64 --platform any \
+#     -d .whl mmengine==0.10.7 mmcv-lite==2.0.1 mmsegmentation==1.2.2 \
+#     mmflow==1.0.0rc0 addict yapf termcolor prettytable ftfy wcwidth platformdirs
+# (.whl/ is not committed; the device tool carries it with carry=[".whl"]).
+#
 # Usage (repo root; on the device OUT is set by the tool):
 #   bash bench/gpu_ablation.sh
 #   ITERS=4 JOBS=2 ROWS="baseline full" SEEDS="0" TOTAL=300 \

@@ -34,14 +34,14 @@ import argparse
 import json
 import os
 import os.path as osp
-import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from efc_ablation import (_mean_std, last_checkpoint, read_scalars,  # noqa
-                          schedule_opts, tc_of, work_dir)
+from efc_ablation import (_mean_std, last_checkpoint, launch,  # noqa
+                          read_scalars, schedule_base_opts, schedule_opts,
+                          tc_of, work_dir)
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CFG = osp.join('configs', 'camvid_sparse')
@@ -67,25 +67,11 @@ def train(row: str, seed: int, iters: int, root: str, log,
         log(f'{row} seed {seed}: done already ({wd})')
         return wd
     cfg = osp.join(CFG, ROWS[row])
-    opts = [f'randomness.seed={seed}', f'train_cfg.max_iters={iters}',
-            f'train_cfg.val_interval={max(iters // 4, 1)}',
-            f'param_scheduler.0.end={iters}',
-            f'default_hooks.checkpoint.interval={iters}']
-    opts += schedule_opts(cfg, iters)
+    opts = schedule_base_opts(seed, iters) + schedule_opts(cfg, iters)
     if val_pairs:
         opts.append(f'val_dataloader.dataset.indices={val_pairs}')
-    env = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
-    cmd = [sys.executable, 'tools/train.py', cfg, '--threads', '1',
-           '--work-dir', wd, '--cfg-options', *opts]
-    os.makedirs(wd, exist_ok=True)
     t0 = time.time()
-    log(f'{row} seed {seed}: training ({" ".join(cmd)})')
-    with open(osp.join(wd, 'bench_stdout.log'), 'w') as out:
-        rc = subprocess.call(cmd, cwd=REPO, env=env, stdout=out,
-                             stderr=subprocess.STDOUT)
-    if rc != 0:
-        raise RuntimeError(f'{row} seed {seed} failed (exit {rc}); see '
-                           f'{osp.join(wd, "bench_stdout.log")}')
+    launch(cfg, wd, opts, log, f'{row} seed {seed}')
     log(f'{row} seed {seed}: {time.time() - t0:.0f} s')
     return wd
 

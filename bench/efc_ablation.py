@@ -112,6 +112,46 @@ def schedule_opts(cfg_path: str, iters: int) -> list:
     return opts
 
 
+def schedule_base_opts(seed: int, iters: int) -> list:
+    """``--cfg-options`` of one bench run: the seed, ``iters`` iterations
+    with PolyLR to the end, validation after each quarter and a checkpoint
+    at the end."""
+    return [f'randomness.seed={seed}', f'train_cfg.max_iters={iters}',
+            f'train_cfg.val_interval={max(iters // 4, 1)}',
+            f'param_scheduler.0.end={iters}',
+            f'default_hooks.checkpoint.interval={iters}']
+
+
+def launch(cfg: str, wd: str, opts: list, log, label: str,
+           deadline: float = None) -> bool:
+    """``tools/train.py cfg`` in its own process (one thread), output in
+    ``wd/bench_stdout.log``. Returns True when it finished, False when it
+    was killed at ``deadline`` (``time.time()`` value); raises
+    RuntimeError when it failed."""
+    env = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
+    cmd = [sys.executable, 'tools/train.py', cfg, '--threads', '1',
+           '--work-dir', wd, '--cfg-options', *opts]
+    os.makedirs(wd, exist_ok=True)
+    t0 = time.time()
+    log(f'{label}: training ({" ".join(cmd)})')
+    with open(osp.join(wd, 'bench_stdout.log'), 'w') as out:
+        proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=out,
+                                stderr=subprocess.STDOUT)
+        try:
+            rc = proc.wait(None if deadline is None else
+                           max(deadline - time.time(), 1))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            log(f'{label}: killed at the deadline after '
+                f'{time.time() - t0:.0f} s')
+            return False
+    if rc != 0:
+        raise RuntimeError(f'{label} failed (exit {rc}); see '
+                           f'{osp.join(wd, "bench_stdout.log")}')
+    return True
+
+
 def train(row: str, seed: int, iters: int, root: str, log,
           deadline: float = None) -> str:
     """Train one (row, seed) unless its final checkpoint exists; returns the
@@ -125,11 +165,7 @@ def train(row: str, seed: int, iters: int, root: str, log,
         log(f'{row} seed {seed}: not started (deadline)')
         return wd
     cfg = osp.join(CFG, ROWS[row][0])
-    opts = [f'randomness.seed={seed}', f'train_cfg.max_iters={iters}',
-            f'train_cfg.val_interval={max(iters // 4, 1)}',
-            f'param_scheduler.0.end={iters}',
-            f'default_hooks.checkpoint.interval={iters}']
-    opts += schedule_opts(cfg, iters)
+    opts = schedule_base_opts(seed, iters) + schedule_opts(cfg, iters)
     if row == 'TCC_fix':
         ul = last_checkpoint(work_dir(root, 'UL', seed, iters), iters)
         if not osp.exists(ul):
@@ -138,27 +174,9 @@ def train(row: str, seed: int, iters: int, root: str, log,
         opts += [f'flow_ckpt={ul}',
                  f'model.flow_encoder.init_cfg.checkpoint={ul}',
                  f'model.flow_decoder.init_cfg.checkpoint={ul}']
-    env = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
-    cmd = [sys.executable, 'tools/train.py', cfg, '--threads', '1',
-           '--work-dir', wd, '--cfg-options', *opts]
-    os.makedirs(wd, exist_ok=True)
     t0 = time.time()
-    log(f'{row} seed {seed}: training ({" ".join(cmd)})')
-    with open(osp.join(wd, 'bench_stdout.log'), 'w') as out:
-        proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=out,
-                                stderr=subprocess.STDOUT)
-        try:
-            rc = proc.wait(None if deadline is None else
-                           max(deadline - time.time(), 1))
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-            log(f'{row} seed {seed}: killed at the deadline after '
-                f'{time.time() - t0:.0f} s')
-            return wd
-    if rc != 0:
-        raise RuntimeError(f'{row} seed {seed} failed (exit {rc}); see '
-                           f'{osp.join(wd, "bench_stdout.log")}')
+    if not launch(cfg, wd, opts, log, f'{row} seed {seed}', deadline):
+        return wd
     log(f'{row} seed {seed}: {time.time() - t0:.0f} s')
     return wd
 

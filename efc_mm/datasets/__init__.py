@@ -11,6 +11,10 @@
 * :mod:`.pair_sampling`: what they share (``PairDrawMixin``, ``scan_files``,
   the ``verify=True`` full scan).
 * :mod:`.transforms`: pair loading, consistent pair geometry, packing.
+* :class:`MultiSourcePairDataset` (:mod:`.wrappers`) and
+  :class:`MultiSourceSampler` (:mod:`.samplers`): N source datasets with a
+  fixed number of samples of each in every batch (e.g. labelled +
+  unlabelled pairs at 2:2).
 * :mod:`.synthetic`: the synthetic world generator;
   :class:`SyntheticWorldPairDataset` / :class:`SyntheticWorldDataset`
   generate it on first use.
@@ -21,14 +25,17 @@ from .cityscapes_sequence import CityscapesSequencePairDataset
 from .kitti_flow import KITTIFlowPairDataset
 from .pair_sampling import (DataLayoutError, DataVerificationError,
                             PairDrawMixin, scan_files, verify_dataset)
+from .samplers import MultiSourceSampler
 from .synthetic_world import (SyntheticWorldDataset,
                               SyntheticWorldPairDataset)
 from .video_frames import VideoFramesPairDataset
+from .wrappers import MultiSourcePairDataset
 
 __all__ = [
     'CityscapesSequencePairDataset', 'CamVidVideoDataset', 'CamVidDataset',
     'KITTIFlowPairDataset', 'SyntheticWorldPairDataset',
     'SyntheticWorldDataset', 'VideoFramesPairDataset', 'PairDrawMixin',
     'scan_files', 'verify_dataset', 'DataLayoutError',
-    'DataVerificationError', 'transforms'
+    'DataVerificationError', 'transforms', 'MultiSourcePairDataset',
+    'MultiSourceSampler'
 ]

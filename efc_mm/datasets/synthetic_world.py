@@ -9,6 +9,7 @@ a temporary folder and renamed, so an interrupted run never leaves a world
 that looks complete). Under torch.distributed only rank 0 generates; the
 other ranks wait at a barrier.
 """
+import inspect
 import os.path as osp
 from typing import Optional
 
@@ -45,11 +46,32 @@ class SyntheticWorldPairDataset(CityscapesSequencePairDataset):
         world (dict, optional): generator settings, e.g.
             ``dict(num_train_snippets=24, num_val_snippets=4, height=128,
             width=256, seed=0)``. None: the world must already exist.
+        labelled (bool): False: an unlabelled-only source (e.g. the second
+            stream of a ``MultiSourcePairDataset``): ``seg_map_path`` and
+            ``seq_seg_map_path`` are dropped from ``data_prefix`` and
+            ``with_unlabelled`` is implied, so every snippet of
+            ``img_path`` (and ``unlabelled_img_path``) gives
+            ``pairs_per_snippet`` pairs whose two frames are unlabelled
+            (label maps all 255, ``labelled=(False, False)``).
+            Defaults to True.
         **kwargs: as :class:`CityscapesSequencePairDataset`.
     """
 
-    def __init__(self, world: Optional[dict] = None, **kwargs) -> None:
+    def __init__(self, world: Optional[dict] = None, labelled: bool = True,
+                 **kwargs) -> None:
         prepare_world(kwargs.get('data_root', ''), world)
+        if not labelled:
+            if kwargs.get('with_unlabelled') is False:
+                raise ValueError('labelled=False (an unlabelled-only source)'
+                                 ' implies with_unlabelled=True; do not set '
+                                 'with_unlabelled=False')
+            prefix = dict(kwargs.get('data_prefix') or inspect.signature(
+                CityscapesSequencePairDataset.__init__).parameters[
+                    'data_prefix'].default)
+            prefix.pop('seg_map_path', None)
+            prefix.pop('seq_seg_map_path', None)
+            kwargs.update(data_prefix=prefix, with_unlabelled=True)
+        self.labelled = labelled
         super().__init__(**kwargs)
 
 

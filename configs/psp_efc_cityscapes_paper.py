@@ -1,4 +1,5 @@
-# psp_efc_cityscapes.py with the paper's letter for every loss (preset; see
-# configs/_base_/models/efc_losses.py for what differs and why).
-_base_ = ['./psp_efc_cityscapes.py']
-model = {{_base_.efc_paper_letter}}
+# psp_efc_cityscapes.py with the paper's letter for every loss (preset; the
+# row configs/_base_/ablation/paper.py says what differs, docs/results.md
+# why).
+_base_ = ['./psp_efc_cityscapes.py', './_base_/ablation/paper.py']
+model = {{_base_._row_.model}}

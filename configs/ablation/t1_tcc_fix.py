@@ -1,13 +1,6 @@
-# Table 1 "+TCC_fix" (77.02): L_cons (no mask) with a *fixed* pretrained flow
-# network: a frozen copy of the encoder + the flow decoder, both loaded from a
-# flow-only checkpoint (configs/ablation/t2_ul.py).
-_base_ = ['../psp_efc_cityscapes.py']
-ckpt = 'work_dirs/t2_ul/iter_120000.pth'
-part = dict(type='PretrainedPart', checkpoint=ckpt)
-model = dict(
-    flow_encoder=dict(init_cfg=dict(part, prefix='backbone.')),
-    flow_decoder=dict(frozen=True, loss_photometric=None, loss_smoothness=None,
-                      loss_occlusion=None,
-                      init_cfg=dict(part, prefix='flow_decoder.')),
-    loss_consistency=dict(occlusion_mask=False))
-train_dataloader = dict(dataset=dict(pairs_per_snippet=1))
+# Table 1 "+TCC_fix" (77.02); set EFC_FLOW_CHECKPOINT to the t2_ul.py checkpoint.
+# The row is defined once, in configs/_base_/ablation/tcc_fix.py; this file
+# applies it to the protocol psp_efc_cityscapes.py (= efc_mm.ablation.compose).
+_base_ = ['../psp_efc_cityscapes.py', '../_base_/ablation/tcc_fix.py']
+model = {{_base_._row_.model}}
+train_dataloader = dict(dataset={{_base_._row_.train_dataset}})

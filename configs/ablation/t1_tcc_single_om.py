@@ -1,5 +1,6 @@
-# Table 1 "+TCC_single+OM" (77.79): as TCC_single, L_cons masked by
-# (1 - O_est) (eq. 2). "+TCC_multi+OM" (78.07) is ../psp_efc_cityscapes.py
-# itself (ten pairs per snippet, five with the labelled frame).
-_base_ = ['../psp_efc_cityscapes.py']
-train_dataloader = dict(dataset=dict(pairs_per_snippet=1))
+# Table 1 "+TCC_single+OM" (77.79).
+# The row is defined once, in configs/_base_/ablation/tcc_single_om.py; this file
+# applies it to the protocol psp_efc_cityscapes.py (= efc_mm.ablation.compose).
+_base_ = ['../psp_efc_cityscapes.py', '../_base_/ablation/tcc_single_om.py']
+model = {{_base_._row_.model}}
+train_dataloader = dict(dataset={{_base_._row_.train_dataset}})

@@ -1,6 +1,7 @@
-# Table 2 "full" (3.93/7.05): the whole method on KITTI: UL+OE+TC plus the
-# learnt occlusion (O_est in eq. 5, L_occ eq. 4, (1 - O_est) mask in L_cons),
-# i.e. the model base's losses unchanged. The other t2_* rows remove parts.
+# Table 2 "full" (KITTI 2015 train EPE noc/all 3.93/7.05): the KITTI flow
+# protocol with the whole method (UL + OE + TC + the learnt occlusion), i.e.
+# the model base's objective unchanged (row configs/_base_/ablation/full.py
+# changes nothing). The other t2_* rows apply their row to this file.
 _base_ = [
     '../_base_/models/psp_efc_r50-d8.py', '../_base_/datasets/kitti_flow.py',
     '../_base_/default_runtime.py', '../_base_/schedules/schedule_120k.py'

@@ -1,7 +1,6 @@
-# Table 2 "UL+OE" (7.23/8.72): UL + O_error from the segmentation (eq. 5),
-# which L_seg trains (on pseudo labels: tools/pseudo_label.py).
-_base_ = ['./t2_full.py']
-model = dict(
-    loss_consistency=None,
-    flow_decoder=dict(loss_photometric=dict(occlusion_weighting=False),
-                      loss_occlusion=None))
+# Table 2 "UL+OE" (7.23/8.72).
+# The row is defined once, in configs/_base_/ablation/ul_oe.py; this file
+# applies it to the protocol t2_full.py (= efc_mm.ablation.compose).
+_base_ = ['./t2_full.py', '../_base_/ablation/ul_oe.py']
+model = {{_base_._row_.model}}
+train_dataloader = dict(dataset={{_base_._row_.train_dataset}})

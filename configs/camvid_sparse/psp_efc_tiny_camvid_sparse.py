@@ -9,8 +9,10 @@ _base_ = ['../_base_/models/psp_efc_tiny.py',
           '../_base_/default_runtime.py',
           '../_base_/schedules/schedule_cpu_quick.py']
 model = dict(decode_head=dict(num_classes=11),
-             auxiliary_head=dict(num_classes=11),
-             loss_consistency=dict(weight_schedule=dict(begin=300, end=500)))
+             auxiliary_head=dict(num_classes=11))
+# the rows' pair-draw keys (pairs per snippet, unlabelled snippets) do not
+# apply here: every pair is a labelled frame and a neighbour (efc_mm.ablation)
+row_train_dataset_keys = []
 train_cfg = dict(max_iters=1000, val_interval=250)
 param_scheduler = [dict(type='PolyLR', eta_min=1e-5, power=0.9, begin=0,
                         end=1000, by_epoch=False)]

@@ -3,12 +3,13 @@
 # "baseline"): only the labelled frame of each snippet teaches it.
 #   python tools/train.py configs/quickstart/psp_baseline_tiny_synthetic_cpu.py
 # EPE / Fl need a flow branch and are absent; TC uses ground-truth flow.
-_base_ = ['./psp_efc_tiny_synthetic_cpu.py']
-model = dict(flow_decoder=None, loss_consistency=None)
-# Every training pair contains the labelled frame (the other frame's label
-# is all-255 and ignored), so the baseline sees as many labelled frames per
-# iteration as it can, from pairs built exactly as for EFC.
-train_dataloader = dict(dataset=dict(pairs_per_snippet=1, labelled_pairs=1))
+# The row (configs/_base_/ablation/baseline.py): every training pair
+# contains the labelled frame (the other frame's label is all-255 and
+# ignored), so the baseline sees as many labelled frames per iteration as it
+# can, from pairs built exactly as for EFC.
+_base_ = ['./psp_efc_tiny_synthetic_cpu.py', '../_base_/ablation/baseline.py']
+model = {{_base_._row_.model}}
+train_dataloader = dict(dataset={{_base_._row_.train_dataset}})
 eval_metrics = [
     dict(type='PairIoUMetric', iou_metrics=['mIoU']),
     dict(type='TemporalConsistencyMetric', flow_source='gt'),

@@ -54,12 +54,20 @@ class SyntheticWorldPairDataset(CityscapesSequencePairDataset):
             ``pairs_per_snippet`` pairs whose two frames are unlabelled
             (label maps all 255, ``labelled=(False, False)``).
             Defaults to True.
+        unlabelled_world (dict, optional): a second world whose train
+            snippets are the unlabelled data of ``with_unlabelled`` (UD):
+            ``dict(root=..., **generator settings)``, generated on first use
+            like ``world`` (only when ``with_unlabelled``); point ``data_prefix.unlabelled_img_path`` at its
+            ``leftImg8bit_sequence/train`` (relative to ``data_root``).
         **kwargs: as :class:`CityscapesSequencePairDataset`.
     """
 
     def __init__(self, world: Optional[dict] = None, labelled: bool = True,
-                 **kwargs) -> None:
+                 unlabelled_world: Optional[dict] = None, **kwargs) -> None:
         prepare_world(kwargs.get('data_root', ''), world)
+        if unlabelled_world is not None and kwargs.get('with_unlabelled'):
+            extra = dict(unlabelled_world)
+            prepare_world(extra.pop('root', ''), extra)
         if not labelled:
             if kwargs.get('with_unlabelled') is False:
                 raise ValueError('labelled=False (an unlabelled-only source)'

@@ -50,7 +50,10 @@ train_dataloader = dict(
         data_root=data_root,
         data_prefix=dict(
             img_path='leftImg8bit_sequence/train',
-            seg_map_path='gtFine/train'),
+            seg_map_path='gtFine/train',
+            # the UD row's unlabelled snippets (no gtFine: both frames all
+            # 255), read only with with_unlabelled=True
+            unlabelled_img_path='leftImg8bit_sequence/test'),
         pairs_per_snippet=10,
         labelled_pairs=5,
         max_gap=5,

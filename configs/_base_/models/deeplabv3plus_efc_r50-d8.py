@@ -1,20 +1,14 @@
-# EFC with DeepLabv3+ ResNetV1c-50-D8: mmseg's own deeplabv3plus_r50-d8 base
-# + the same flow branch and losses as psp_efc_r50-d8.py. BN note: the ASPP
-# image pool is 1x1 per image; EFC's loss() runs 2B frames, so one pair
-# already gives BatchNorm two values.
-_base_ = ['mmseg::_base_/models/deeplabv3plus_r50-d8.py', './efc_losses.py']
-data_preprocessor = dict(type='PairSegDataPreProcessor')
+# EFC with DeepLabv3+ ResNetV1c-50-D8: psp_efc_r50-d8.py (same backbone, flow
+# branch and objective) with mmseg's deeplabv3plus_r50-d8 decode head. BN
+# note: the ASPP image pool is 1x1 per image; EFC's loss() runs 2B frames,
+# so one pair already gives BatchNorm two values.
+_base_ = ['./psp_efc_r50-d8.py']
 model = dict(
-    type='EFCSegmentor',
-    data_preprocessor=data_preprocessor,
-    decode_head=dict(loss_decode=dict(avg_non_ignore=True)),
-    auxiliary_head=dict(loss_decode=dict(avg_non_ignore=True)),
-    shared_stages='layer3',
-    flow_decoder=dict(
-        type='EFCFlowDecoder',
-        detach_occ_features={{_base_.efc_detach_occ_features}},
-        in_channels=(64, 256, 512, 1024),
-        loss_photometric={{_base_.efc_loss_photometric}},
-        loss_smoothness={{_base_.efc_loss_smoothness}},
-        loss_occlusion={{_base_.efc_loss_occlusion}}),
-    loss_consistency={{_base_.efc_loss_consistency}})
+    decode_head=dict(
+        _delete_=True,
+        type='DepthwiseSeparableASPPHead', in_channels=2048, in_index=3,
+        channels=512, dilations=(1, 12, 24, 36), c1_in_channels=256,
+        c1_channels=48, dropout_ratio=0.1, num_classes=19,
+        norm_cfg={{_base_.norm_cfg}}, align_corners=False,
+        loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False,
+                         loss_weight=1.0, avg_non_ignore=True)))

@@ -10,7 +10,6 @@
 # to this module's names (README, "VGG-16 front-end weights") and given as
 # `pretrained` below, as mmseg's ResNet configs do: `model.pretrained=None`
 # switches it off.
-_base_ = ['./efc_losses.py']
 data_preprocessor = dict(
     type='PairSegDataPreProcessor',
     mean=[123.675, 116.28, 103.53],
@@ -44,11 +43,15 @@ model = dict(
     shared_stages='conv4',
     flow_decoder=dict(
         type='EFCFlowDecoder',
-        detach_occ_features={{_base_.efc_detach_occ_features}},
         in_channels=(64, 128, 256, 512),
-        loss_photometric={{_base_.efc_loss_photometric}},
-        loss_smoothness={{_base_.efc_loss_smoothness}},
-        loss_occlusion={{_base_.efc_loss_occlusion}}),
-    loss_consistency={{_base_.efc_loss_consistency}},
+        losses=dict(                  # the flow-only losses it owns
+            photometric=dict(type='PhotometricLoss'),  # eq. 5-6, L_pm
+            smoothness=dict(type='SmoothnessLoss'),    # eq. 7, L_sm
+            occlusion=dict(type='OcclusionLoss'))),    # eq. 4, L_occ
+    # losses across the two branches: L_cons (eq. 2), after the flow's
+    # warm-up (iterations at this scale; the CPU configs use fractions)
+    losses=dict(consistency=dict(
+        type='FeatureConsistencyLoss',
+        weight_schedule=dict(begin=3000, end=5000))),
     train_cfg=dict(),
     test_cfg=dict(mode='whole'))

@@ -16,27 +16,13 @@ of the level it is given at; channel 0 = u (x), 1 = v (y). Upsampling a flow
 therefore never rescales its values, and to warp a map of a level's size use
 :func:`flow_to_level_pixels` first.
 
-Our choices where the paper is silent (each is a constructor argument):
+Our choices where the paper is silent (each a constructor argument) are
+listed in :mod:`.blocks`, with the blocks they concern.
 
-* the correlation is computed on a shared 1x1 projection of the deepest
-  selected encoder level (``corr_channels``), as FlowNet-C computes it on its
-  256-channel conv3, normalised by the number of channels and followed by a
-  LeakyReLU(0.1); the projection keeps the cost independent of the encoder
-  width (ResNet layer 3 has 1024 channels);
-* skip features (frame 1 only, as in FlowNet-C) are reduced by 1x1 convs to
-  ``skip_channels`` each, so that a ResNet encoder does not blow up the
-  decoder width;
-* each level predicts a residual on the bilinearly upsampled coarser flow
-  (PWC-Net style; FlowNet-S predicts the absolute flow from the same inputs),
-  which trains faster without supervision; the predictor's output is
-  multiplied by ``flow_scale`` (1 by default: SGD at the paper's lr 0.01 is
-  stable; ``'stride'`` = predict in pixels of the level, PWC-Net-like, which
-  suits Adam but diverged with SGD 0.01 in our checks);
-* hidden convolutions are Kaiming-initialised (FlowNet); with PyTorch's
-  default init the activations shrink layer by layer and the flow never
-  leaves 0 in the overfit test;
-* convolutions carry no normalisation (FlowNet style), activation
-  LeakyReLU(0.1).
+The blocks (cost volume, predictors, occlusion heads) are in
+:mod:`.blocks`; the losses the decoder owns are modules of
+:mod:`efc_mm.models.losses` that read the batch's
+:class:`~efc_mm.structures.PairContext`.
 """
 from typing import Dict, List, Optional, Sequence
 
@@ -46,161 +32,23 @@ import torch.nn.functional as F
 from mmengine.model import BaseModule
 from torch import Tensor
 
-from ...ops.correlation import correlation
-from ...ops import warp
-from ...registry import FLOW_MODELS, MODELS
-from ..losses.photometric_loss import seg_occlusion_error
+from ...registry import MODELS
+from ..losses.occlusion_loss import OcclusionLoss
+from ..losses.utils import build_loss_list, sum_losses
+from .blocks import (CostVolume, FlowPredictor, OcclusionHead, conv_act,
+                     match_size, select_levels)
 
-__all__ = ['EFCFlowDecoder', 'OcclusionHead', 'flow_to_level_pixels',
-           'swap_pair']
+__all__ = ['EFCFlowDecoder', 'DEFAULT_FLOW_LOSSES']
 
-#: the paper's unsupervised flow losses (EFC eq. 4-7); each default lives in
-#: the loss class's signature, these only name the type.
-_DEFAULT_PM = dict(type='PhotometricLoss')
-_DEFAULT_SM = dict(type='SmoothnessLoss')
-_DEFAULT_OCC = dict(type='OcclusionLoss')
-
-
-def swap_pair(x: Tensor) -> Tensor:
-    """``[a; b] -> [b; a]`` along the batch: the EFC segmentor stacks all
-    frames i, then all frames i+t, so this maps every item to its partner."""
-    half = x.shape[0] // 2
-    return torch.cat([x[half:], x[:half]], dim=0)
-
-
-def _resize(x: Tensor, size: Sequence[int], mode: str = 'bilinear') -> Tensor:
-    """Resize ``(N, C, h, w)`` to ``size`` (no-op when equal); ``'area'``
-    for images going down, bilinear otherwise."""
-    if tuple(x.shape[-2:]) == tuple(size):
-        return x
-    if mode == 'area':
-        return F.interpolate(x, size=tuple(size), mode='area')
-    return F.interpolate(x, size=tuple(size), mode=mode, align_corners=False)
-
-
-def flow_to_level_pixels(flow: Tensor, input_size: Sequence[int]) -> Tensor:
-    """Convert a flow in input-image pixels to pixels of its own grid.
-
-    Args:
-        flow (Tensor): ``(N, 2, h, w)`` flow in pixels of an input of size
-            ``input_size``, sampled on an ``h x w`` grid.
-        input_size (tuple[int, int]): ``(H, W)`` of the network input.
-
-    Returns:
-        Tensor: ``(N, 2, h, w)``; u scaled by ``w / W``, v by ``h / H``.
-    """
-    if flow.dim() != 4 or flow.shape[1] != 2:
-        raise ValueError(f'flow must be (N, 2, h, w), got {tuple(flow.shape)}')
-    h, w = flow.shape[-2:]
-    scale = flow.new_tensor([w / input_size[1], h / input_size[0]])
-    return flow * scale.view(1, 2, 1, 1)
-
-
-def _conv(in_ch: int, out_ch: int, kernel: int = 3, stride: int = 1) -> nn.Sequential:
-    """Conv + LeakyReLU(0.1), FlowNet style (no normalisation)."""
-    return nn.Sequential(
-        nn.Conv2d(in_ch, out_ch, kernel, stride=stride, padding=kernel // 2),
-        nn.LeakyReLU(0.1, inplace=True))
-
-
-def _match_size(x: Tensor, size: Sequence[int]) -> Tensor:
-    """Crop or replicate-pad ``x`` (N, C, h, w) to ``size`` (deconvolution
-    outputs are ``2 h``; the skip of an odd-sized level is ``2 h - 1``)."""
-    h, w = x.shape[-2:]
-    th, tw = int(size[0]), int(size[1])
-    if (h, w) == (th, tw):
-        return x
-    x = x[..., :th, :tw]
-    ph, pw = th - x.shape[-2], tw - x.shape[-1]
-    if ph > 0 or pw > 0:
-        x = F.pad(x, (0, pw, 0, ph), mode='replicate')
-    return x
-
-
-class OcclusionHead(nn.Module):
-    """Occlusion head of one flow block (EFC, eq. 3-4 use its output O_est).
-
-    3x3 conv to ``mid_channels`` (32 in the paper), LeakyReLU, 3x3 conv to 1,
-    sigmoid: ``O_est`` in [0, 1], 1 = occluded.
-
-    Args:
-        in_channels (int): channels of the flow block's features.
-        mid_channels (int): hidden width. Default 32 (paper).
-        init_bias (float): bias of the last conv; ``-2`` starts at
-            ``O_est ~ 0.12`` (most pixels visible), our choice.
-    """
-
-    def __init__(self, in_channels: int, mid_channels: int = 32,
-                 init_bias: float = -2.0) -> None:
-        super().__init__()
-        self.conv1 = nn.Conv2d(in_channels, mid_channels, 3, padding=1)
-        self.act = nn.LeakyReLU(0.1, inplace=True)
-        self.conv2 = nn.Conv2d(mid_channels, 1, 3, padding=1)
-        nn.init.normal_(self.conv2.weight, std=1e-3)
-        nn.init.constant_(self.conv2.bias, init_bias)
-
-    def forward(self, x: Tensor) -> Tensor:
-        """``(N, C, h, w) -> (N, 1, h, w)`` occlusion probability."""
-        return torch.sigmoid(self.conv2(self.act(self.conv1(x))))
-
-
-class FlowPredictor(nn.Module):
-    """3x3 conv predicting a 2-channel flow (in input pixels) from features;
-    initialised near zero so that training starts from ``flow ~ 0``."""
-
-    def __init__(self, in_channels: int) -> None:
-        super().__init__()
-        self.conv = nn.Conv2d(in_channels, 2, 3, padding=1)
-        nn.init.normal_(self.conv.weight, std=1e-3)
-        nn.init.zeros_(self.conv.bias)
-
-    def forward(self, x: Tensor) -> Tensor:
-        return self.conv(x)
-
-
-class CostVolume(nn.Module):
-    """FlowNet-C fusion block at the deepest shared level.
-
-    ``corr = LeakyReLU(correlation(P f1, P f2) / C)`` over a
-    ``(2 d + 1)^2`` displacement window (FlowNet eq. 1, mmcv semantics),
-    concatenated with a 1x1-reduced copy of frame-1 features
-    (``conv_redir``), fused by a 3x3 conv (FlowNet-C ``conv3_1``).
-
-    Args:
-        in_channels (int): channels of the encoder level.
-        corr_channels (int | None): width of the shared 1x1 projection ``P``
-            before correlating; None correlates the raw features.
-        max_displacement (int), dilation_patch (int): correlation window;
-            the displacement range is ``max_displacement * dilation_patch``
-            pixels of this level.
-        redir_channels (int): width of the frame-1 copy (32 in FlowNet-C).
-        out_channels (int): width of the fused features.
-    """
-
-    def __init__(self, in_channels: int, corr_channels: Optional[int],
-                 max_displacement: int, dilation_patch: int,
-                 redir_channels: int, out_channels: int) -> None:
-        super().__init__()
-        self.max_displacement = max_displacement
-        self.dilation_patch = dilation_patch
-        self.proj = (_conv(in_channels, corr_channels, 1)
-                     if corr_channels else nn.Identity())
-        self.redir = _conv(in_channels, redir_channels, 1)
-        patch = (2 * max_displacement + 1)**2
-        self.fuse = _conv(patch + redir_channels, out_channels, 3)
-
-    def forward(self, f1: Tensor, f2: Tensor) -> Tensor:
-        p1, p2 = self.proj(f1), self.proj(f2)
-        corr = correlation(p1, p2, kernel_size=1,
-                           max_displacement=self.max_displacement,
-                           dilation_patch=self.dilation_patch)
-        n, _, _, h, w = corr.shape
-        corr = F.leaky_relu(corr.view(n, -1, h, w) / p1.shape[1], 0.1)
-        return self.fuse(torch.cat([corr, self.redir(f1)], dim=1))
+#: the flow losses of a decoder built without ``losses`` (each default lives
+#: in the loss class's signature; these only name the types)
+DEFAULT_FLOW_LOSSES = dict(
+    photometric=dict(type='PhotometricLoss'),
+    smoothness=dict(type='SmoothnessLoss'),
+    occlusion=dict(type='OcclusionLoss'))
 
 
 @MODELS.register_module()
-@FLOW_MODELS.register_module()
 class EFCFlowDecoder(BaseModule):
     """FlowNet-C/S style flow + occlusion decoder on a shared encoder pyramid.
 
@@ -246,20 +94,24 @@ class EFCFlowDecoder(BaseModule):
         detach_occ_features (bool): the occlusion heads read the flow
             blocks' features detached, so L_occ and the ``-G O_est`` term
             train the occlusion heads only and cannot slow the flow down.
-            Default False (paper: heads on the flow blocks).
+            Default True (efc_mm; the paper: False, heads on the flow
+            blocks).
         frozen (bool): no parameter of the decoder trains (TCC_fix: a fixed
             pretrained flow network, loaded with ``init_cfg=dict(
             type='PretrainedPart', checkpoint=..., prefix='flow_decoder.')``);
-            then every flow loss must be None. Default False.
-        loss_photometric (dict | None): L_pm (eq. 5-6), e.g.
-            ``dict(type='PhotometricLoss')``; None: no photometric loss.
-        loss_smoothness (dict | None): L_sm (eq. 7); None: none.
-        loss_occlusion (dict | None): L_occ (eq. 4); None: the occlusion
-            heads are not trained (and nothing may use ``O_est``).
+            then ``losses`` must be empty. Default False.
+        losses (dict | list | None): the flow-only losses the decoder owns,
+            as mmflow's decoders do: ``{term: loss dict | None}`` (or a list),
+            by default ``photometric`` (L_pm, eq. 5-6), ``smoothness`` (L_sm,
+            eq. 7) and ``occlusion`` (L_occ, eq. 4). A row removes one with
+            ``losses=dict(occlusion=None)``; without an ``OcclusionLoss``
+            the occlusion heads are not trained and nothing may use O_est.
+            Losses that train the segmentation (L_cons) belong to the
+            segmentor's ``losses``.
         init_cfg: mmengine init config.
 
-    The decoder owns its unsupervised losses, as mmflow's decoders do:
-    :meth:`loss_by_feat` computes them from :meth:`forward`'s output.
+    :meth:`loss_by_feat` sums the losses on the batch's
+    :class:`~efc_mm.structures.PairContext`.
 
     Forward returns ``dict(flows=[...], occlusions=[...], strides=[...])``,
     lists **coarse to fine**: flows ``(N, 2, h_l, w_l)`` in input pixels,
@@ -281,15 +133,41 @@ class EFCFlowDecoder(BaseModule):
                  min_stride: int = 4,
                  occ_mid_channels: int = 32,
                  flow_scale=1.0,
-                 detach_occ_features: bool = False,
+                 detach_occ_features: bool = True,
                  frozen: bool = False,
-                 loss_photometric: Optional[dict] = _DEFAULT_PM,
-                 loss_smoothness: Optional[dict] = _DEFAULT_SM,
-                 loss_occlusion: Optional[dict] = _DEFAULT_OCC,
+                 losses=DEFAULT_FLOW_LOSSES,
                  init_cfg=None) -> None:
         super().__init__(init_cfg=init_cfg)
-        in_channels, in_index = list(in_channels), list(in_index)
-        in_strides = list(in_strides)
+        self._check_levels(list(in_channels), list(in_index),
+                           list(in_strides), min_stride, flow_scale)
+        self.flow_scale = flow_scale
+        self.cost_volume = CostVolume(self.in_channels[-1], corr_channels,
+                                      max_displacement, dilation_patch,
+                                      redir_channels, fuse_channels)
+        self.contract = nn.ModuleList()
+        prev = fuse_channels
+        for ch in contract_channels:
+            self.contract.append(nn.Sequential(
+                conv_act(prev, ch, 3, stride=2), conv_act(ch, ch, 3)))
+            prev = ch
+        top = self.in_strides[-1] * 2**len(contract_channels)
+        self.strides = [top // 2**k for k in range(top.bit_length())
+                        if top // 2**k >= min_stride]
+        self._build_expanding(prev, fuse_channels, list(contract_channels),
+                              skip_channels, deconv_channels,
+                              occ_mid_channels)
+        self._kaiming_init()
+        self.detach_occ_features = detach_occ_features
+        self.frozen = frozen
+        self.losses = build_loss_list(losses, MODELS, 'EFCFlowDecoder')
+        self._check_losses()
+        if frozen:
+            for p in self.parameters():
+                p.requires_grad_(False)
+
+    def _check_levels(self, in_channels, in_index, in_strides, min_stride,
+                      flow_scale) -> None:
+        """Validate the pyramid arguments (clear errors naming them)."""
         if not (len(in_channels) == len(in_index) == len(in_strides)) or \
                 not in_index:
             raise ValueError(
@@ -303,116 +181,73 @@ class EFCFlowDecoder(BaseModule):
         if min_stride > corr_stride or corr_stride % min_stride:
             raise ValueError(f'min_stride={min_stride} must divide the '
                              f'correlation stride {corr_stride}')
-        self.in_channels, self.in_index = in_channels, in_index
-        self.in_strides = in_strides
-        self.min_stride = min_stride
         if flow_scale != 'stride' and not isinstance(flow_scale, (int, float)):
             raise ValueError(f"flow_scale must be 'stride' or a number, got "
                              f'{flow_scale!r}')
-        self.flow_scale = flow_scale
+        self.in_channels, self.in_index = in_channels, in_index
+        self.in_strides, self.min_stride = in_strides, min_stride
 
-        # 2. cost volume
-        self.cost_volume = CostVolume(in_channels[-1], corr_channels,
-                                      max_displacement, dilation_patch,
-                                      redir_channels, fuse_channels)
-        # 3. contracting part
-        self.contract = nn.ModuleList()
-        prev = fuse_channels
-        for ch in contract_channels:
-            self.contract.append(
-                nn.Sequential(_conv(prev, ch, 3, stride=2), _conv(ch, ch, 3)))
-            prev = ch
-        # 4. expanding part: strides coarse to fine
-        top = corr_stride * 2**len(contract_channels)
-        strides, s = [], top
-        while s >= min_stride:
-            strides.append(s)
-            s //= 2
-        self.strides = strides
-        n_trans = len(strides) - 1
+    def _build_expanding(self, feat_ch, fuse_ch, contract_ch, skip_ch,
+                         deconv_channels, occ_mid_channels) -> None:
+        """Skip reductions, deconvolutions, predictors and occlusion heads,
+        coarse to fine."""
+        n_trans = len(self.strides) - 1
         if isinstance(deconv_channels, int):
             deconv_channels = [deconv_channels] * n_trans
         if len(deconv_channels) != n_trans:
             raise ValueError(f'deconv_channels needs {n_trans} entries (one '
-                             f'per transition of strides {strides}), got '
+                             f'per transition of strides {self.strides}), got '
                              f'{len(deconv_channels)}')
         # reduced encoder skips (frame 1), keyed by position in in_index
         self.skip_reduce = nn.ModuleDict()
-        for pos, (ch, st) in enumerate(zip(in_channels, in_strides)):
-            if pos == len(in_index) - 1 or st < min_stride:
-                continue  # corr level enters through the cost volume
-            self.skip_reduce[str(pos)] = _conv(ch, skip_channels, 1)
+        for pos, (ch, st) in enumerate(zip(self.in_channels, self.in_strides)):
+            if pos < len(self.in_index) - 1 and st >= self.min_stride:
+                self.skip_reduce[str(pos)] = conv_act(ch, skip_ch, 1)
         self.deconvs = nn.ModuleList()
         self.predictors = nn.ModuleList()
         self.occ_heads = nn.ModuleList()
-        feat_ch = prev  # coarsest block: contracting output (or fused corr)
-        for lvl, st in enumerate(strides):
+        for lvl, st in enumerate(self.strides):
             if lvl > 0:
                 dch = deconv_channels[lvl - 1]
-                self.deconvs.append(nn.Sequential(
-                    nn.ConvTranspose2d(feat_ch, dch, 4, stride=2, padding=1),
-                    nn.LeakyReLU(0.1, inplace=True)))
-                feat_ch = dch + 2 + self._skip_channels(
-                    st, fuse_channels, contract_channels, skip_channels)
+                self.deconvs.append(conv_act(feat_ch, dch, deconv=True))
+                feat_ch = dch + 2 + self._skip_channels(st, fuse_ch,
+                                                        contract_ch, skip_ch)
             self.predictors.append(FlowPredictor(feat_ch))
             self.occ_heads.append(OcclusionHead(feat_ch, occ_mid_channels))
-        self._kaiming_init()
-        self.detach_occ_features = detach_occ_features
-        self.frozen = frozen
-        self._build_losses(loss_photometric, loss_smoothness, loss_occlusion)
-        if frozen:
-            for p in self.parameters():
-                p.requires_grad_(False)
 
-    def _build_losses(self, pm, sm, occ) -> None:
-        """Build the loss modules and refuse combinations that cannot work
-        (raised at build time, naming the keys)."""
-        self.loss_photometric = MODELS.build(pm) if pm else None
-        self.loss_smoothness = MODELS.build(sm) if sm else None
-        self.loss_occlusion = MODELS.build(occ) if occ else None
-        n = len(self.strides)
-        for key in ('loss_photometric', 'loss_smoothness', 'loss_occlusion'):
-            mod = getattr(self, key)
-            if mod is not None:
-                mod.weights_for(n)  # raises on a level_weights length error
-        if self.frozen and self.flow_losses:
+    def _check_losses(self) -> None:
+        """Refuse, at build time, losses the decoder cannot own."""
+        for mod in self.losses:
+            if set(mod.READS) - {'flow', 'occ'}:
+                raise ValueError(
+                    f'EFCFlowDecoder.losses: {type(mod).__name__} trains the '
+                    "segmentation; put it in the segmentor's losses")
+            mod.weights_for(len(self.strides))  # a level_weights length error
+        if self.frozen and len(self.losses):
             raise ValueError(
-                'EFCFlowDecoder: frozen=True trains nothing, but '
-                f'{[k for k, _ in self.flow_losses]} are set: make them None')
-        pm_obj = self.loss_photometric
-        if pm_obj is not None and pm_obj.occlusion_weighting and \
-                self.loss_occlusion is None:
-            raise ValueError(
-                'EFCFlowDecoder: loss_photometric.occlusion_weighting=True '
-                'uses O_est, but loss_occlusion is None (untrained, the '
-                '-G O_est term would push O_est to 1): set loss_occlusion, or '
-                'loss_photometric.occlusion_weighting=False')
-
-    @property
-    def flow_losses(self) -> list:
-        """``[(attribute name, module)]`` of the losses that are set."""
-        return [(k, getattr(self, k)) for k in
-                ('loss_photometric', 'loss_smoothness', 'loss_occlusion')
-                if getattr(self, k) is not None]
+                'EFCFlowDecoder: frozen=True trains nothing, but losses '
+                f'{[m.loss_name for m in self.losses]} are set: make them '
+                'None')
 
     @property
     def with_occlusion(self) -> bool:
-        """True if the occlusion heads are trained (``O_est`` usable)."""
-        return self.loss_occlusion is not None or self.frozen
+        """True if the occlusion heads are trained (an ``OcclusionLoss``) or
+        fixed pretrained ones (``frozen``): ``O_est`` is usable."""
+        return self.frozen or any(isinstance(m, OcclusionLoss)
+                                  for m in self.losses)
 
     def train(self, mode: bool = True):
         """A frozen decoder stays in eval mode."""
         return super().train(mode and not self.frozen)
 
     def _kaiming_init(self) -> None:
-        """Kaiming-normal init (LeakyReLU 0.1) of every hidden conv and
-        deconv, as FlowNet; PyTorch's default init shrinks activations at
+        """Kaiming-normal init (LeakyReLU 0.1, fan in) of every hidden conv
+        and deconv, as FlowNet; PyTorch's default init shrinks activations at
         every layer, which starves the flow predictors (flow stays ~0).
         Predictors and the occlusion heads' last convs keep their near-zero
         init."""
-        keep = set()
-        for m in list(self.predictors) + list(self.occ_heads):
-            keep.add(m.conv if isinstance(m, FlowPredictor) else m.conv2)
+        keep = {m.conv for m in self.predictors}
+        keep |= {m.conv2 for m in self.occ_heads}
         for m in self.modules():
             if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)) and m not in keep:
                 nn.init.kaiming_normal_(m.weight, a=0.1, mode='fan_in',
@@ -438,36 +273,28 @@ class EFCFlowDecoder(BaseModule):
                 n += ch
         return n
 
-    # ------------------------------------------------------------------
     def _select(self, feats: Sequence[Tensor], name: str) -> List[Tensor]:
-        """Pick ``in_index`` levels, with clear errors on a bad pyramid."""
-        if isinstance(feats, Tensor) or not isinstance(feats, (list, tuple)):
-            raise ValueError(f'{name} must be a list/tuple of feature maps '
-                             '(the shared encoder pyramid, fine to coarse)')
-        out = []
-        for pos, idx in enumerate(self.in_index):
-            if not -len(feats) <= idx < len(feats):
-                raise ValueError(
-                    f'EFCFlowDecoder asks for encoder level {idx} '
-                    f'(in_index={self.in_index}) but the shared encoder '
-                    f'gives only {len(feats)} levels; fix in_index or '
-                    'the segmentor\'s shared_stages')
-            f = feats[idx]
-            if f.dim() != 4 or f.shape[1] != self.in_channels[pos]:
-                raise ValueError(
-                    f'{name}[{idx}] has shape {tuple(f.shape)}, expected '
-                    f'{self.in_channels[pos]} channels (in_channels[{pos}])')
-            out.append(f)
-        # strides consistent with the actual sizes (tolerate conv rounding)
-        h0 = out[0].shape[-2] * self.in_strides[0]
-        for pos, f in enumerate(out):
-            expect = h0 / self.in_strides[pos]
-            if abs(f.shape[-2] - expect) > max(2, 0.05 * expect):
-                raise ValueError(
-                    f'{name} level {self.in_index[pos]} has height '
-                    f'{f.shape[-2]}, inconsistent with in_strides='
-                    f'{self.in_strides} (expected about {expect:.0f})')
-        return out
+        """Pick ``in_index`` levels (:func:`.blocks.select_levels`)."""
+        return select_levels(feats, self.in_index, self.in_channels,
+                             self.in_strides, name)
+
+    def _encode(self, f1s, f2s) -> Dict[int, List[Tensor]]:
+        """Skips by stride: reduced frame-1 levels, the fused cost volume
+        and the contracting outputs; the coarsest output under key 0."""
+        corr_stride = self.in_strides[-1]
+        by_stride: Dict[int, List[Tensor]] = {}
+        for pos, f in enumerate(f1s):
+            if str(pos) in self.skip_reduce:
+                by_stride.setdefault(self.in_strides[pos], []).append(
+                    self.skip_reduce[str(pos)](f))
+        x = self.cost_volume(f1s[-1], f2s[-1])
+        by_stride.setdefault(corr_stride, []).append(x)
+        for i, block in enumerate(self.contract):
+            x = block(x)
+            if i < len(self.contract) - 1:
+                by_stride.setdefault(corr_stride * 2**(i + 1), []).append(x)
+        by_stride[0] = [x]
+        return by_stride
 
     def forward(self, feats1: Sequence[Tensor],
                 feats2: Sequence[Tensor]) -> Dict[str, List]:
@@ -491,26 +318,15 @@ class EFCFlowDecoder(BaseModule):
                     f'pair features differ at encoder level {idx}: '
                     f'{tuple(a.shape)} vs {tuple(b.shape)} (both frames must '
                     'have the same size)')
-        corr_stride = self.in_strides[-1]
-        by_stride: Dict[int, List[Tensor]] = {}
-        for pos, f in enumerate(f1s):
-            if str(pos) in self.skip_reduce:
-                by_stride.setdefault(self.in_strides[pos], []).append(
-                    self.skip_reduce[str(pos)](f))
-        x = self.cost_volume(f1s[-1], f2s[-1])
-        by_stride.setdefault(corr_stride, []).append(x)
-        for i, block in enumerate(self.contract):
-            x = block(x)
-            if i < len(self.contract) - 1:
-                by_stride.setdefault(corr_stride * 2**(i + 1), []).append(x)
+        by_stride = self._encode(f1s, f2s)
         flows, occs = [], []
-        feat, flow = x, None
+        feat, flow = by_stride[0][0], None
         for lvl, st in enumerate(self.strides):
             if lvl > 0:
                 skips = by_stride.get(st, [])
                 size = (skips[0].shape[-2:] if skips else
                         (feat.shape[-2] * 2, feat.shape[-1] * 2))
-                up_feat = _match_size(self.deconvs[lvl - 1](feat), size)
+                up_feat = match_size(self.deconvs[lvl - 1](feat), size)
                 # flows are in input pixels: upsampling needs no rescale
                 up_flow = F.interpolate(flow, size=tuple(size),
                                         mode='bilinear', align_corners=False)
@@ -523,102 +339,10 @@ class EFCFlowDecoder(BaseModule):
                 feat.detach() if self.detach_occ_features else feat))
         return dict(flows=flows, occlusions=occs, strides=list(self.strides))
 
-    # ------------------------------------------------------------------
-    # losses (EFC eq. 4-7), owned by the decoder as in mmflow
-    # ------------------------------------------------------------------
-    def loss_by_feat(self, out: Dict[str, List[Tensor]], imgs: Tensor,
-                     seg_logits: Optional[Tensor] = None,
-                     terms: Optional[list] = None) -> Dict[str, Tensor]:
-        """Unsupervised flow losses of both directions.
-
-        Args:
-            out (dict): :meth:`forward` run on ``(cat(f_i, f_{i+t}),
-                cat(f_{i+t}, f_i))``: the first half of the batch are the
-                forward flows, the second half the backward flows.
-            imgs (Tensor): ``(2B, 3, H, W)`` the frames in [0, 1], in the same
-                order (all frames i, then all frames i+t).
-            seg_logits (Tensor, optional): ``(2B, K, h, w)`` segmentation
-                logits of the frames (for ``O_error``, eq. 5); needed when
-                ``loss_photometric.seg_error`` is True, else ignored.
-            terms (list, optional): if given, every unweighted-by-level term
-                is appended as ``(loss_name, level, direction, value)`` so
-                that a caller can name a term that went NaN.
-
-        Returns:
-            dict[str, Tensor]: ``loss_pm``, ``loss_sm``, ``loss_occ`` (the
-            names of the configured modules), each summed over levels and
-            directions; a loss whose scheduled weight is 0 is left out.
-        """
-        flows, occs = out['flows'], out['occlusions']
-        size_in = imgs.shape[-2:]
-        half = imgs.shape[0] // 2
-        dirs = (('fw', slice(0, half)), ('bw', slice(half, 2 * half)))
-        pm = self.loss_photometric if (self.loss_photometric is not None and
-                                       self.loss_photometric.active) else None
-        sm = self.loss_smoothness if (self.loss_smoothness is not None and
-                                      self.loss_smoothness.active) else None
-        oc = self.loss_occlusion if (self.loss_occlusion is not None and
-                                     self.loss_occlusion.active) else None
-        n = len(flows)
-        losses: Dict[str, Tensor] = {}
-
-        def add(mod, value, lvl, d):
-            if terms is not None:
-                terms.append((mod.loss_name, lvl, d, value.detach()))
-            losses[mod.loss_name] = losses.get(mod.loss_name, 0) + value
-
-        use_oe = pm is not None and pm.seg_error
-        if use_oe and seg_logits is None:
-            raise ValueError('loss_photometric.seg_error=True needs the '
-                             'segmentation logits (seg_logits)')
-        use_occ = pm is not None and pm.occlusion_weighting
-        w_pm = pm.weights_for(n) if pm is not None else [0.0] * n
-        w_sm = sm.weights_for(n) if sm is not None else [0.0] * n
-        w_oc = oc.weights_for(n) if oc is not None else [0.0] * n
-        for lvl in range(n):
-            if not (w_pm[lvl] or w_sm[lvl] or w_oc[lvl]):
-                continue
-            flow_in = flows[lvl]  # input pixels, level grid
-            flow_lvl = flow_to_level_pixels(flow_in, size_in)
-            occ = occs[lvl]
-            if w_oc[lvl]:  # eq. 4, target from the opposite flow
-                tgt = oc.make_target(swap_pair(flow_lvl).detach())
-                for d, s in dirs:
-                    add(oc, w_oc[lvl] * oc(occ[s], tgt[s]), lvl, d)
-            if w_pm[lvl]:
-                if pm.resolution == 'input':
-                    flow_pm, img = _resize(flow_in, size_in), imgs
-                else:
-                    flow_pm = flow_lvl
-                    img = _resize(imgs, flow_lvl.shape[-2:], 'area')
-                size = flow_pm.shape[-2:]
-                img_w, valid = warp(swap_pair(img), flow_pm)
-                o_est = _resize(occ, size) if use_occ else None
-                o_err = None
-                if use_oe:  # eq. 5: O_seg from argmax disagreement
-                    seg = _resize(seg_logits.detach(), size)
-                    seg_w, _ = warp(swap_pair(seg), flow_pm.detach())
-                    o_err = seg_occlusion_error(
-                        seg, seg_w, o_est.detach() if o_est is not None else
-                        flow_pm.new_zeros(flow_pm.shape[0], 1, *size), valid)
-                for d, s in dirs:
-                    add(pm, w_pm[lvl] * pm(
-                        img[s], img_w[s], None if o_est is None else o_est[s],
-                        None if o_err is None else o_err[s], valid[s]),
-                        lvl, d)
-            if w_sm[lvl]:
-                if sm.resolution == 'input':
-                    flow_sm, img = _resize(flow_in, size_in), imgs
-                else:
-                    flow_sm = flow_lvl
-                    img = _resize(imgs, flow_lvl.shape[-2:], 'area')
-                for d, s in dirs:
-                    add(sm, w_sm[lvl] * sm(flow_sm[s], img[s]), lvl, d)
-        return losses
-
-    def loss(self, feats1: Sequence[Tensor], feats2: Sequence[Tensor],
-             imgs: Tensor, seg_logits: Optional[Tensor] = None):
-        """:meth:`forward` then :meth:`loss_by_feat`; returns
-        ``(losses, out)``."""
-        out = self(feats1, feats2)
-        return self.loss_by_feat(out, imgs, seg_logits), out
+    def loss_by_feat(self, ctx) -> Dict[str, Tensor]:
+        """The decoder's flow losses (EFC eq. 4-7) on the batch's
+        :class:`~efc_mm.structures.PairContext`, whose ``flow_out`` is
+        :meth:`forward` run on both orderings of the pairs: ``{loss_name:
+        value}``, each summed over levels and directions; a loss whose
+        scheduled weight is 0 is left out."""
+        return sum_losses(self.losses, ctx)

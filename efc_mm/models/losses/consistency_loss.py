@@ -1,29 +1,33 @@
 """Occlusion-masked temporal consistency loss, EFC eq. 2."""
 from __future__ import annotations
 
-from typing import Optional, Union
+from typing import Optional, Sequence, Union
 
 import torch.nn.functional as F
 from torch import Tensor
 
+from efc_mm.ops import warp
 from efc_mm.registry import MODELS
+from efc_mm.structures import resize_map, swap_pair
 from .utils import BaseEFCLoss, check_map, check_same, valid_mean
 
 __all__ = ['FeatureConsistencyLoss']
 
+_DEFAULT_SCHEDULE = dict(begin=0.3, end=0.5)
+
 
 @MODELS.register_module()
 class FeatureConsistencyLoss(BaseEFCLoss):
-    r"""Temporal consistency of shared-encoder features (EFC eq. 2).
+    r"""Temporal consistency between a frame and its warped partner (EFC eq. 2).
 
     .. math::
         L_{cons} = \operatorname{mean}_{p \in valid}
             (1 - O_{est}(p)) \, \frac{1}{C} \| S'(p) - S(p) \|_2^2       \quad (2)
 
-    with ``S'`` the neighbour's features warped into this frame by the flow
-    (``S'_i = Warp(S_{i+t}, F_{i->i+t})``). Held by
-    :class:`~efc_mm.models.segmentors.EFCSegmentor` (``loss_consistency``),
-    which picks the features and the flow; the options below say how.
+    with ``S'`` the partner's features warped into this frame by the flow
+    (``S'_i = Warp(S_{i+t}, F_{i->i+t})``), both directions of every pair.
+    The flow is the decoder level of the features' size (else the finest,
+    resized), in pixels of that grid.
 
     Decisions:
 
@@ -32,75 +36,95 @@ class FeatureConsistencyLoss(BaseEFCLoss):
     * the squared difference is averaged over channels (so the weight does
       not depend on the encoder's width) and over valid pixels.
 
+    The defaults are efc_mm's: consistency of the segmentation's class
+    probabilities (``level='seg'``) with the warped partner as a constant
+    target (``grad_to=('seg', )``), switched on after the flow's warm-up (30
+    % -> 50 % of the run). Feature-level L_cons at weight 10 from the first
+    step, with gradients everywhere (the paper's letter,
+    ``configs/_base_/models/efc_paper.py``), made the shared features ignore
+    motion and cost mIoU even with the true flow (docs/results.md).
+
     Args:
         loss_weight (float): 10.0 (lambda_cons).
         loss_name (str): ``'loss_cons'``.
         occlusion_mask (bool): weight by ``1 - O_est`` ("OM" in Table 1;
-            needs the flow decoder's occlusion loss). Default True.
-        level (int | str): which features: an index into the shared
-            encoder's levels (``-1``: the deepest shared level, the paper's
-            choice), or ``'seg'``: the segmentation's class probabilities
-            (softmax of the decode head's logits), a consistency of outputs
-            rather than of features.
+            needs trained occlusion heads). Default True.
+        level (int | str): which features: ``'seg'`` (default): the
+            segmentation's class probabilities (softmax of the decode head's
+            logits); or an index into the shared encoder's levels (``-1``:
+            the deepest shared level, the paper's choice).
         normalize (bool): L2-normalise each pixel's feature vector before
             comparing (the loss then cannot fall by shrinking features).
-            Default False (paper).
-        stop_grad (str): ``'none'`` (paper: the gradient reaches both frames'
-            features and, through the warp, the flow) or ``'warped'`` (the
-            warped neighbour ``S'`` is a constant target: each frame is pulled
-            towards its neighbour, never the neighbour towards it through the
-            same term).
-        frames (str): ``'all'`` (paper: every frame of every pair is pulled
-            towards its warped neighbour) or ``'unlabelled'``: only frames
-            without a label are (a labelled frame is taught by its label, not
-            by its neighbour; the owner masks labelled frames out).
-        detach_flow (bool): no gradient from this loss into the flow.
-            Default False (paper: L_cons also trains the flow, "TC" in
-            Table 2).
-        weight_schedule: see :class:`BaseEFCLoss` (e.g. a warm-up that
-            switches the loss on once the flow is useful).
+            Default False.
+        frames (str): ``'all'`` (every frame of every pair is pulled towards
+            its warped partner) or ``'unlabelled'``: only frames without a
+            label are (a labelled frame is taught by its label).
+        weight_schedule (dict | None): default ``dict(begin=0.3, end=0.5)``
+            (fractions of the run); see :class:`BaseEFCLoss`.
+        grad_to (Sequence[str]): any of ``'seg'`` (the frame's own ``S``),
+            ``'target'`` (the partner's features inside ``S'``) and
+            ``'flow'`` (the warp: "TC" of Table 2, L_cons training the flow).
+            Default ``('seg', )``; the paper ``('seg', 'target', 'flow')``.
     """
+
+    READS = ('seg', 'target', 'flow')
+    DEFAULT_GRAD_TO = ('seg', )
 
     def __init__(self, loss_weight: float = 10.0,
                  loss_name: str = 'loss_cons', occlusion_mask: bool = True,
-                 level: Union[int, str] = -1, normalize: bool = False,
-                 stop_grad: str = 'none', frames: str = 'all',
-                 detach_flow: bool = False,
-                 weight_schedule: Optional[dict] = None) -> None:
+                 level: Union[int, str] = 'seg', normalize: bool = False,
+                 frames: str = 'all',
+                 weight_schedule: Optional[dict] = _DEFAULT_SCHEDULE,
+                 grad_to: Optional[Sequence[str]] = None) -> None:
         super().__init__(loss_weight=loss_weight, loss_name=loss_name,
-                         weight_schedule=weight_schedule)
+                         weight_schedule=weight_schedule, grad_to=grad_to)
         if not (isinstance(level, int) or level == 'seg'):
             raise ValueError(f"level must be an int (shared-encoder level) or "
                              f"'seg', got {level!r}")
-        if stop_grad not in ('none', 'warped'):
-            raise ValueError(f"stop_grad must be 'none' or 'warped', got "
-                             f'{stop_grad!r}')
-        self.occlusion_mask = occlusion_mask
-        self.level = level
-        self.normalize = normalize
         if frames not in ('all', 'unlabelled'):
             raise ValueError(f"frames must be 'all' or 'unlabelled', got "
                              f'{frames!r}')
-        self.stop_grad = stop_grad
+        self.occlusion_mask = occlusion_mask
+        self.level = level
+        self.normalize = normalize
         self.frames = frames
-        self.detach_flow = detach_flow
 
-    def forward(self,
+    def check_model(self, model) -> None:
+        """A flow to warp with, trained occlusion heads for the mask, a
+        shared level that exists, a trainable flow for ``'flow'``."""
+        if not model.with_flow:
+            raise ValueError('FeatureConsistencyLoss needs a flow to warp '
+                             'with, but the model has no flow_decoder')
+        if self.occlusion_mask and not model.occlusion_trained:
+            raise ValueError(
+                'FeatureConsistencyLoss.occlusion_mask=True uses O_est, but '
+                'no OcclusionLoss trains the occlusion heads: add one, or set '
+                'occlusion_mask=False')
+        n = model.shared_index + 1
+        if isinstance(self.level, int) and not -n <= self.level < n:
+            raise ValueError(
+                f'FeatureConsistencyLoss.level={self.level}: the shared '
+                f'encoder ({model.stages.names[:n]}) gives {n} levels')
+        if 'flow' in self.grad_to and model.flow_decoder.frozen:
+            raise ValueError(
+                "FeatureConsistencyLoss.grad_to names 'flow', but the flow "
+                'decoder is frozen (TCC_fix): drop it from grad_to')
+
+    def compute(self,
                 feat: Tensor,
                 feat_warped: Tensor,
                 occ_est: Optional[Tensor] = None,
                 valid: Optional[Tensor] = None) -> Tensor:
-        """Weighted loss (scalar).
+        """Eq. 2 on given maps, times the current weight (scalar).
 
         Args:
             feat (Tensor): ``(N, C, H, W)`` features S of frame i.
-            feat_warped (Tensor): ``(N, C, H, W)`` warped neighbour features.
-            occ_est (Tensor, optional): ``(N, 1, H, W)`` O_est (None: 0).
+            feat_warped (Tensor): ``(N, C, H, W)`` warped partner features.
+            occ_est (Tensor, optional): ``(N, 1, H, W)`` O_est (None: 0),
+                used as a constant.
             valid (Tensor, optional): ``(N, 1, H, W)`` valid pixels.
         """
         check_same(feat, feat_warped, ('feat', 'feat_warped'))
-        if self.stop_grad == 'warped':
-            feat_warped = feat_warped.detach()
         if self.normalize:
             feat = F.normalize(feat, dim=1)
             feat_warped = F.normalize(feat_warped, dim=1)
@@ -111,3 +135,29 @@ class FeatureConsistencyLoss(BaseEFCLoss):
         if valid is not None:
             check_map(valid, 'valid', feat, channels=1)
         return self.current_weight * valid_mean(value, valid)
+
+    def _features(self, ctx) -> Tensor:
+        if self.level == 'seg':
+            return ctx.seg_logits.softmax(dim=1)
+        return ctx.shared[self.level]
+
+    def forward(self, ctx) -> dict:
+        """``{loss_name: L_cons}`` of both directions."""
+        feat = self._features(ctx)
+        size = feat.shape[-2:]
+        lvl, flow = ctx.flow_at(size)
+        feat_w, valid = warp(swap_pair(self.route(feat, 'target')),
+                             self.route(flow, 'flow'))
+        own = self.route(feat, 'seg')
+        occ = None
+        if self.occlusion_mask:
+            occ = resize_map(ctx.occlusion(lvl), size).detach()
+        if self.frames == 'unlabelled':
+            valid = valid * (1 - ctx.labelled_mask())
+        total = 0
+        for d, s in ctx.directions:
+            value = self.compute(own[s], feat_w[s],
+                                 None if occ is None else occ[s], valid[s])
+            ctx.record(self.loss_name, lvl, d, value)
+            total = total + value
+        return {self.loss_name: total}

@@ -1,13 +1,14 @@
 """Occlusion estimation loss against the range-map target, EFC eq. 4."""
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from typing import Optional, Sequence, Union
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
 from efc_mm.registry import MODELS
+from efc_mm.structures import swap_pair
 from .utils import BaseEFCLoss, check_map, check_same, valid_mean
 
 __all__ = ['OcclusionLoss']
@@ -29,7 +30,7 @@ class OcclusionLoss(BaseEFCLoss):
     clamped at -100 (``F.binary_cross_entropy``), so ``O_est`` of exactly 0
     or 1 gives a finite loss. Mean over valid pixels.
 
-    The flow decoder that owns this loss builds the target from the opposite
+    :meth:`forward` builds the target of each direction from the opposite
     direction's flow (detached) with ``threshold`` and ``target``.
 
     Args:
@@ -40,17 +41,24 @@ class OcclusionLoss(BaseEFCLoss):
             (**decision** of EFC_METHOD.md, 0.2 as in peers' code).
         target (str): ``'hard'`` (``Ô = [mass < threshold]``, the paper) or
             ``'soft'`` (``Ô = 1 - clamp(mass, 0, 1)``).
-        level_weights, weight_schedule: see :class:`BaseEFCLoss`.
+        level_weights (str | list): ``'finest'`` (default) or ``'all'``
+            (paper); see :class:`BaseEFCLoss`.
+        weight_schedule: see :class:`BaseEFCLoss`.
+        grad_to: ``('occ', )``, the only output it reads.
     """
+
+    READS = ('occ', )
+    DEFAULT_GRAD_TO = ('occ', )
 
     def __init__(self, alpha: float = 0.2, loss_weight: float = 0.4,
                  loss_name: str = 'loss_occ', threshold: float = 0.2,
                  target: str = 'hard',
-                 level_weights: Optional[Sequence[float]] = None,
-                 weight_schedule: Optional[dict] = None) -> None:
+                 level_weights: Union[str, Sequence[float]] = 'finest',
+                 weight_schedule: Optional[dict] = None,
+                 grad_to: Optional[Sequence[str]] = None) -> None:
         super().__init__(loss_weight=loss_weight, loss_name=loss_name,
                          level_weights=level_weights,
-                         weight_schedule=weight_schedule)
+                         weight_schedule=weight_schedule, grad_to=grad_to)
         if target not in ('hard', 'soft'):
             raise ValueError(f"target must be 'hard' or 'soft', got {target!r}")
         if not 0.0 < threshold <= 1.0:
@@ -66,11 +74,11 @@ class OcclusionLoss(BaseEFCLoss):
             return 1.0 - range_map(flow_bw.detach()).clamp(0, 1)
         return occlusion_from_range_map(flow_bw, threshold=self.threshold)
 
-    def forward(self,
+    def compute(self,
                 occ_est: Tensor,
                 occ_target: Tensor,
                 valid: Optional[Tensor] = None) -> Tensor:
-        """Weighted loss (scalar).
+        """Eq. 4 on given maps, times the current weight (scalar).
 
         Args:
             occ_est (Tensor): ``(N, 1, H, W)`` O_est in [0, 1] (sigmoid).
@@ -98,3 +106,17 @@ class OcclusionLoss(BaseEFCLoss):
                 reduction='none')
             value = bce - self.alpha * (-occ_est.to(dtype)).exp()
         return self.current_weight * valid_mean(value, valid)
+
+    def forward(self, ctx) -> dict:
+        """``{loss_name: L_occ}`` summed over levels and both directions."""
+        total = 0
+        for lvl, w in enumerate(self.weights_for(ctx.num_levels)):
+            if not w:
+                continue
+            target = self.make_target(swap_pair(ctx.level_flow(lvl)).detach())
+            occ = self.route(ctx.occlusion(lvl), 'occ')
+            for d, s in ctx.directions:
+                value = w * self.compute(occ[s], target[s])
+                ctx.record(self.loss_name, lvl, d, value)
+                total = total + value
+        return {self.loss_name: total}

@@ -1,14 +1,16 @@
 """Occlusion-aware photometric loss, EFC eq. 5-6 (+ census option)."""
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from typing import Optional, Sequence, Union
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
 from efc_mm.ops import ssim
+from efc_mm.ops import warp
 from efc_mm.registry import MODELS
+from efc_mm.structures import resize_map, swap_pair
 from .utils import BaseEFCLoss, check_map, check_same, valid_mean
 
 __all__ = ['PhotometricLoss', 'seg_occlusion_error', 'census_transform']
@@ -90,24 +92,22 @@ class PhotometricLoss(BaseEFCLoss):
                                                                       \quad (6)
 
     ``I'`` is the neighbour frame warped into this frame by the estimated
-    flow. Decisions:
+    flow, both directions of every pair, on the decoder levels that
+    ``level_weights`` selects. Decisions:
 
     * ``SSIM`` is per pixel with a 3x3 window (:func:`efc_mm.ops.ssim`),
       ``(1 - SSIM) / 2`` is clamped to [0, 1]; both SSIM and ``|I - I'|`` are
       averaged over the colour channels, so ``G`` is in [0, 1] for images in
-      [0, 1] (pass *un-normalised* images in [0, 1]).
+      [0, 1].
     * ``error='census'`` replaces G by the soft-census Hamming distance
       (UnFlow / UFlow), averaged over the 7x7 neighbours: in [0, 1).
-    * ``O_est`` keeps its gradient (the paper's form) unless
-      ``detach_occlusion``: the term ``-G O_est`` rewards predicting
-      occlusion where the photometric error is high; the occlusion loss
-      (eq. 4) balances it.
-    * ``O_error`` (:func:`seg_occlusion_error`) is a constant weight.
+    * ``O_est`` keeps its gradient when ``grad_to`` names ``'occ'`` (the
+      paper's form): the term ``-G O_est`` rewards predicting occlusion where
+      the photometric error is high; the occlusion loss (eq. 4) balances it.
+    * ``O_error`` (:func:`seg_occlusion_error`) is a constant weight, from
+      the detached segmentation logits and a detached flow.
     * Mean over valid pixels (``valid`` from :func:`efc_mm.ops.warp`: samples
       that left the frame are excluded).
-
-    The options below are read by the flow decoder that owns this loss
-    (:meth:`EFCFlowDecoder.loss_by_feat`), not by :meth:`forward`.
 
     Args:
         beta (float): SSIM weight in G, 0.85.
@@ -115,28 +115,38 @@ class PhotometricLoss(BaseEFCLoss):
         loss_name (str): key in the loss dict, ``'loss_pm'``.
         error (str): ``'ssim_l1'`` (eq. 6) or ``'census'``.
         occlusion_weighting (bool): use ``O_est`` in the weight of eq. 5
-            (needs the decoder's occlusion loss). Default True (paper).
+            (needs trained occlusion heads: an ``OcclusionLoss`` beside it).
+            Default True (paper).
         seg_error (bool): use ``O_error`` from the segmentation (eq. 5,
             "OE" in Table 2). Default True (paper).
-        detach_occlusion (bool): stop the gradient of ``-G O_est`` into the
-            occlusion head (then only L_occ trains it). Default False.
-        resolution (str): ``'level'``: each decoder level's flow warps the
-            images area-downsampled to that level (the paper's multi-scale
-            sum); ``'input'``: each level's flow is upsampled bilinearly to
-            the input size and warps the full-resolution images (UFlow /
-            ARFlow practice).
-        level_weights, weight_schedule: see :class:`BaseEFCLoss`.
+        resolution (str): ``'input'`` (default): each selected level's flow
+            is upsampled bilinearly to the input size and warps the
+            full-resolution images (UFlow / ARFlow practice); ``'level'``:
+            each level's flow warps the images area-downsampled to that level
+            (the paper's multi-scale sum).
+        level_weights (str | list): ``'finest'`` (default) or ``'all'``
+            (the paper), or per-level weights; see :class:`BaseEFCLoss`.
+        weight_schedule: see :class:`BaseEFCLoss`.
+        grad_to (Sequence[str]): ``('flow', 'occ')`` (default; ``'occ'``
+            only with ``occlusion_weighting``) or ``('flow', )``: then only
+            L_occ trains the occlusion heads.
     """
+
+    READS = ('flow', 'occ')
+    DEFAULT_GRAD_TO = ('flow', 'occ')
 
     def __init__(self, beta: float = 0.85, loss_weight: float = 1.0,
                  loss_name: str = 'loss_pm', error: str = 'ssim_l1',
                  occlusion_weighting: bool = True, seg_error: bool = True,
-                 detach_occlusion: bool = False, resolution: str = 'level',
-                 level_weights: Optional[Sequence[float]] = None,
-                 weight_schedule: Optional[dict] = None) -> None:
+                 resolution: str = 'input',
+                 level_weights: Union[str, Sequence[float]] = 'finest',
+                 weight_schedule: Optional[dict] = None,
+                 grad_to: Optional[Sequence[str]] = None) -> None:
+        if grad_to is None and not occlusion_weighting:
+            grad_to = ('flow', )
         super().__init__(loss_weight=loss_weight, loss_name=loss_name,
                          level_weights=level_weights,
-                         weight_schedule=weight_schedule)
+                         weight_schedule=weight_schedule, grad_to=grad_to)
         if not 0.0 <= beta <= 1.0:
             raise ValueError(f'beta must be in [0, 1], got {beta}')
         if error not in ('ssim_l1', 'census'):
@@ -145,12 +155,23 @@ class PhotometricLoss(BaseEFCLoss):
         if resolution not in ('level', 'input'):
             raise ValueError(f"resolution must be 'level' or 'input', got "
                              f'{resolution!r}')
+        if 'occ' in self.grad_to and not occlusion_weighting:
+            raise ValueError("PhotometricLoss: grad_to names 'occ', but "
+                             'occlusion_weighting=False does not read O_est')
         self.beta = beta
         self.error = error
         self.occlusion_weighting = occlusion_weighting
         self.seg_error = seg_error
-        self.detach_occlusion = detach_occlusion
         self.resolution = resolution
+
+    def check_model(self, model) -> None:
+        """O_est must come from trained occlusion heads."""
+        if self.occlusion_weighting and not model.occlusion_trained:
+            raise ValueError(
+                'PhotometricLoss.occlusion_weighting=True uses O_est, but no '
+                'OcclusionLoss trains the occlusion heads (the -G O_est term '
+                'alone pushes O_est to 1): add one, or set '
+                'occlusion_weighting=False')
 
     def photometric_error(self, img: Tensor, img_warped: Tensor) -> Tensor:
         """``G(I, I')`` of eq. 6 (or the census distance), ``(N, 1, H, W)``."""
@@ -163,13 +184,13 @@ class PhotometricLoss(BaseEFCLoss):
         return (self.beta * d_ssim + (1 - self.beta) * l1).mean(1,
                                                                 keepdim=True)
 
-    def forward(self,
+    def compute(self,
                 img: Tensor,
                 img_warped: Tensor,
                 occ_est: Optional[Tensor] = None,
                 occ_error: Optional[Tensor] = None,
                 valid: Optional[Tensor] = None) -> Tensor:
-        """Weighted loss (scalar).
+        """Eq. 5 on given maps, times the current weight (scalar).
 
         Args:
             img (Tensor): ``(N, 3, H, W)`` frame i in [0, 1].
@@ -186,11 +207,42 @@ class PhotometricLoss(BaseEFCLoss):
             weight = weight + occ_error.detach()
         if occ_est is not None:
             check_map(occ_est, 'occ_est', img, channels=1)
-            if self.detach_occlusion:
-                occ_est = occ_est.detach()
             weight = weight - occ_est  # eq. 5: 1 + O_error - O_est
         if valid is not None:
             check_map(valid, 'valid', img, channels=1)
         loss = valid_mean(self.photometric_error(img, img_warped) * weight,
                           valid)
         return self.current_weight * loss
+
+    def _seg_error(self, ctx, flow: Tensor, o_est: Optional[Tensor],
+                   valid: Tensor) -> Tensor:
+        """``O_error`` on ``flow``'s grid (eq. 5), no gradient."""
+        size = flow.shape[-2:]
+        seg = resize_map(ctx.seg_logits.detach(), size)
+        seg_w, _ = warp(swap_pair(seg), flow.detach())
+        if o_est is None:
+            o_est = flow.new_zeros(flow.shape[0], 1, *size)
+        return seg_occlusion_error(seg, seg_w, o_est.detach(), valid)
+
+    def forward(self, ctx) -> dict:
+        """``{loss_name: L_pm}`` summed over levels and both directions."""
+        total = 0
+        for lvl, w in enumerate(self.weights_for(ctx.num_levels)):
+            if not w:
+                continue
+            flow = self.route(ctx.flow_on(lvl, self.resolution), 'flow')
+            img = ctx.images_for(flow)
+            img_w, valid = warp(swap_pair(img), flow)
+            o_est = o_err = None
+            if self.occlusion_weighting:
+                o_est = self.route(
+                    resize_map(ctx.occlusion(lvl), flow.shape[-2:]), 'occ')
+            if self.seg_error:
+                o_err = self._seg_error(ctx, flow, o_est, valid)
+            for d, s in ctx.directions:
+                value = w * self.compute(
+                    img[s], img_w[s], None if o_est is None else o_est[s],
+                    None if o_err is None else o_err[s], valid[s])
+                ctx.record(self.loss_name, lvl, d, value)
+                total = total + value
+        return {self.loss_name: total}

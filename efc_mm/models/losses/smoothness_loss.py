@@ -1,7 +1,7 @@
 """Edge-aware flow smoothness loss, EFC eq. 7 (+ second-order option)."""
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from typing import Optional, Sequence, Union
 
 from torch import Tensor
 
@@ -34,28 +34,40 @@ class SmoothnessLoss(BaseEFCLoss):
     changes by ``a`` px per pixel in one direction on a flat image costs
     ``a / 2`` at order 1.
 
-    The flow is in pixels of the grid it is given on; the owning flow
-    decoder decides that grid (``resolution``: ``'level'``, each decoder
-    level at its own size in its own pixels, the paper; ``'input'``, every
-    level upsampled to the input size, in input pixels).
+    :meth:`compute` takes a flow in pixels of the grid it is given on;
+    :meth:`forward` picks that grid (``resolution``: ``'level'``, each
+    decoder level at its own size in its own pixels, the paper; ``'input'``,
+    every selected level upsampled to the input size, in input pixels).
+
+    Defaults are efc_mm's (second order on the finest level at the input
+    size, ``edge_constant=150``: the paper's multi-scale first-order sum is
+    lower at zero flow than at the true flow, ``bench/flow_loss_landscape.py``);
+    the paper's letter is ``order=1, edge_constant=10, resolution='level',
+    level_weights='all'`` (``configs/_base_/models/efc_paper.py``).
 
     Args:
         loss_weight (float): 0.5 (lambda_sm of the paper).
         loss_name (str): ``'loss_sm'``.
-        edge_constant (float): lambda in ``exp(-lambda |grad I|)``, 10.
-        order (int): 1 (paper) or 2.
-        resolution (str): ``'level'`` or ``'input'`` (read by the decoder).
-        level_weights, weight_schedule: see :class:`BaseEFCLoss`.
+        edge_constant (float): lambda in ``exp(-lambda |grad I|)``, 150.
+        order (int): 2 (default) or 1 (paper).
+        resolution (str): ``'input'`` (default) or ``'level'`` (paper).
+        level_weights (str | list): ``'finest'`` (default) or ``'all'``.
+        weight_schedule: see :class:`BaseEFCLoss`.
+        grad_to: ``('flow', )``, the only output it reads.
     """
 
+    READS = ('flow', )
+    DEFAULT_GRAD_TO = ('flow', )
+
     def __init__(self, loss_weight: float = 0.5, loss_name: str = 'loss_sm',
-                 edge_constant: float = 10.0, order: int = 1,
-                 resolution: str = 'level',
-                 level_weights: Optional[Sequence[float]] = None,
-                 weight_schedule: Optional[dict] = None) -> None:
+                 edge_constant: float = 150.0, order: int = 2,
+                 resolution: str = 'input',
+                 level_weights: Union[str, Sequence[float]] = 'finest',
+                 weight_schedule: Optional[dict] = None,
+                 grad_to: Optional[Sequence[str]] = None) -> None:
         super().__init__(loss_weight=loss_weight, loss_name=loss_name,
                          level_weights=level_weights,
-                         weight_schedule=weight_schedule)
+                         weight_schedule=weight_schedule, grad_to=grad_to)
         if edge_constant < 0:
             raise ValueError(f'edge_constant must be >= 0: {edge_constant}')
         if order not in (1, 2):
@@ -67,8 +79,8 @@ class SmoothnessLoss(BaseEFCLoss):
         self.order = order
         self.resolution = resolution
 
-    def forward(self, flow: Tensor, img: Tensor) -> Tensor:
-        """Weighted loss (scalar).
+    def compute(self, flow: Tensor, img: Tensor) -> Tensor:
+        """Eq. 7 on one flow field, times the current weight (scalar).
 
         Args:
             flow (Tensor): ``(N, 2, H, W)`` flow in px of this grid.
@@ -96,3 +108,17 @@ class SmoothnessLoss(BaseEFCLoss):
             weight = (-self.edge_constant * dimg.mean(1, keepdim=True)).exp()
             terms.append((dflow.sum(1, keepdim=True) * weight).mean())
         return self.current_weight * 0.5 * (terms[0] + terms[1])
+
+    def forward(self, ctx) -> dict:
+        """``{loss_name: L_sm}`` summed over levels and both directions."""
+        total = 0
+        for lvl, w in enumerate(self.weights_for(ctx.num_levels)):
+            if not w:
+                continue
+            flow = self.route(ctx.flow_on(lvl, self.resolution), 'flow')
+            img = ctx.images_for(flow)
+            for d, s in ctx.directions:
+                value = w * self.compute(flow[s], img[s])
+                ctx.record(self.loss_name, lvl, d, value)
+                total = total + value
+        return {self.loss_name: total}

@@ -13,30 +13,31 @@ consistency loss L_cons:
 
 ``L = L_seg + 10 L_cons + 0.4 L_occ + 0.5 L_sm + L_pm``   (EFC eq. 8)
 
-Every term is a module present or absent in the config (the paper's
-ablations, Tables 1-2, are a few lines each in ``configs/ablation/``):
+The objective is a list of loss modules, each owning its whole term and
+declaring where its gradient goes (``grad_to``): mmseg's own ``loss_decode``
+of the decode / auxiliary heads (L_seg), the flow decoder's ``losses``
+(flow-only: L_pm, L_sm, L_occ) and this class's ``losses`` (terms across the
+two branches: L_cons). Every module reads the batch's
+:class:`~efc_mm.structures.PairContext`, built once per step, which computes
+features, logits, flows and warps lazily and at most once. An ablation row
+(the paper's Tables 1-2, ``configs/_base_/ablation/``) is a set of loss
+modules present, absent or given an argument:
 
-* L_seg: the decode / auxiliary heads' own ``loss_decode`` (mmseg);
-  ``loss_weight=0`` on all of them is the flow-only "UL" row;
-* L_pm / L_sm / L_occ: ``flow_decoder.loss_photometric`` /
-  ``loss_smoothness`` / ``loss_occlusion`` (None = absent);
-* L_cons: ``loss_consistency`` (None = absent);
+* L_seg: ``loss_weight=0`` on every head is the flow-only "UL" row;
+* L_pm / L_sm / L_occ: ``flow_decoder.losses.photometric`` /
+  ``smoothness`` / ``occlusion`` (None = absent);
+* L_cons: ``losses.consistency`` (None = absent);
 * TCC_fix: ``flow_decoder.frozen=True`` + ``flow_encoder`` (a separate frozen
   copy of the backbone), both loaded with ``init_cfg=dict(
   type='PretrainedPart', checkpoint=..., prefix=...)``.
 
-Batch layout: pair inputs ``(B, 2, 3, H, W)`` become ``2B`` frames
-``inputs.transpose(0, 1).reshape(2B, 3, H, W)`` (all frames i, then all
-frames i+t; :func:`~efc_mm.structures.split_pair_samples` gives the matching
-per-frame samples). The flow decoder runs once on ``2B`` items,
-``(cat(f_i, f_{i+t}), cat(f_{i+t}, f_i))``: the first ``B`` outputs are the
-forward flows ``F_{i->i+t}``, the last ``B`` the backward ``F_{i+t->i}``.
+Batch layout: see :mod:`efc_mm.structures.pair_context` (all frames i, then
+all frames i+t; the flow decoder runs once on both orderings).
 """
 import copy
 from typing import Dict, List, Optional
 
 import torch
-import torch.nn.functional as F
 from mmengine.config import ConfigDict
 from mmengine.logging import MessageHub
 from mmengine.structures import PixelData
@@ -45,19 +46,17 @@ from mmseg.structures import SegDataSample
 from mmseg.utils import add_prefix
 from torch import Tensor
 
-from ...ops import warp
 from ...registry import MODELS
-from ...structures import PairDataSample, split_pair_samples
-from ..flow_decoders import flow_to_level_pixels, swap_pair
+from ...structures import (PairContext, PairDataSample, pair_to_frames,
+                           resize_map, split_pair_samples, swap_pair)
+from ..losses.utils import BaseEFCLoss, build_loss_list, sum_losses
 from .staged_backbone import StagedBackbone
 
 __all__ = ['EFCSegmentor']
 
 
-def _resize_to(x: Tensor, size, mode: str = 'bilinear') -> Tensor:
-    if tuple(x.shape[-2:]) == tuple(size):
-        return x
-    return F.interpolate(x, size=tuple(size), mode=mode, align_corners=False)
+#: the segmentor's own losses when a config gives none: L_cons (eq. 2)
+DEFAULT_EFC_LOSSES = dict(consistency=dict(type='FeatureConsistencyLoss'))
 
 
 def _seg_loss_weight(head) -> float:
@@ -73,17 +72,21 @@ class EFCSegmentor(EncoderDecoder):
 
     Args:
         backbone, decode_head, neck, auxiliary_head, train_cfg, test_cfg,
-        data_preprocessor, pretrained, init_cfg: as :class:`EncoderDecoder`.
+            data_preprocessor, pretrained, init_cfg: as
+            :class:`EncoderDecoder`.
         flow_decoder (dict | None): flow decoder config (e.g.
-            ``EFCFlowDecoder`` with its losses); None = segmentation-only
+            ``EFCFlowDecoder`` with its flow losses); None = segmentation-only
             baseline (trains on pairs with L_seg only).
         flow_encoder (dict | None): None (the paper): the flow decoder reads
             the shared encoder. A dict: the flow branch gets its own copy of
             the backbone, built from ``backbone`` updated with this dict
             (e.g. its ``init_cfg``), frozen when the flow decoder is frozen
             (TCC_fix).
-        loss_consistency (dict | None): L_cons (EFC eq. 2), e.g.
-            ``dict(type='FeatureConsistencyLoss')``; None = absent.
+        losses (dict | list | None): the losses across the two branches,
+            ``{term: loss dict | None}`` (mmseg ``loss_decode`` style; a dict
+            so that a row can remove or change one term); default
+            ``dict(consistency=dict(type='FeatureConsistencyLoss'))`` (L_cons,
+            eq. 2). None: no such loss.
         shared_stages (str | None): last backbone stage of the shared
             encoder (see :class:`StagedBackbone`); None = paper default
             (``'layer3'`` for ResNet, ``'conv4'`` for the VGG front end).
@@ -98,7 +101,7 @@ class EFCSegmentor(EncoderDecoder):
                  decode_head,
                  flow_decoder=None,
                  flow_encoder=None,
-                 loss_consistency=None,
+                 losses=DEFAULT_EFC_LOSSES,
                  shared_stages: Optional[str] = None,
                  check_finite: bool = True,
                  neck=None,
@@ -121,16 +124,25 @@ class EFCSegmentor(EncoderDecoder):
         self.stages = StagedBackbone(self.backbone)
         self.shared_index = self.stages.index(shared_stages)
         self.with_flow = flow_decoder is not None
-        self.loss_consistency = (MODELS.build(loss_consistency)
-                                 if loss_consistency else None)
-        if not self.with_flow:
-            if self.loss_consistency is not None:
-                raise ValueError('EFCSegmentor: loss_consistency needs a flow '
-                                 'to warp with, but flow_decoder is None')
-            if flow_encoder is not None:
-                raise ValueError('EFCSegmentor: flow_encoder is set but '
-                                 'flow_decoder is None')
-            return
+        self.flow_encoder = None
+        if self.with_flow:
+            self._build_flow_branch(flow_decoder, flow_encoder, backbone_cfg)
+        elif flow_encoder is not None:
+            raise ValueError('EFCSegmentor: flow_encoder is set but '
+                             'flow_decoder is None')
+        self.losses = build_loss_list(losses, MODELS, 'EFCSegmentor')
+        names = [m.loss_name for m in self.efc_losses]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f'EFCSegmentor: the flow decoder and the '
+                             f'segmentor both have a loss named {dup}')
+        for mod in self.efc_losses:
+            mod.check_model(self)
+
+    def _build_flow_branch(self, flow_decoder, flow_encoder,
+                           backbone_cfg) -> None:
+        """Flow decoder (and its own encoder copy, if asked), checked
+        against the shared encoder."""
         self.flow_decoder = MODELS.build(flow_decoder)
         n_shared = self.shared_index + 1
         for idx in getattr(self.flow_decoder, 'in_index', []):
@@ -147,7 +159,6 @@ class EFCSegmentor(EncoderDecoder):
                 'flow_encoder=dict(init_cfg=...): a fixed flow network on the '
                 'trained shared encoder would read features it was not '
                 'trained on')
-        self.flow_encoder = None
         if flow_encoder is not None:
             cfg = copy.deepcopy(backbone_cfg)
             cfg.pop('pretrained', None)
@@ -157,19 +168,6 @@ class EFCSegmentor(EncoderDecoder):
             if frozen:
                 for p in self.flow_encoder.parameters():
                     p.requires_grad_(False)
-        lc = self.loss_consistency
-        if lc is not None and lc.occlusion_mask and \
-                not self.flow_decoder.with_occlusion:
-            raise ValueError(
-                'EFCSegmentor: loss_consistency.occlusion_mask=True uses '
-                'O_est, but flow_decoder.loss_occlusion is None (untrained '
-                'occlusion heads): set flow_decoder.loss_occlusion, or '
-                'loss_consistency.occlusion_mask=False')
-        if lc is not None and isinstance(lc.level, int) and \
-                not -n_shared <= lc.level < n_shared:
-            raise ValueError(
-                f'loss_consistency.level={lc.level}: the shared encoder '
-                f'({self.stages.names[:n_shared]}) gives {n_shared} levels')
 
     # ------------------------------------------------------------------
     def train(self, mode: bool = True):
@@ -182,31 +180,31 @@ class EFCSegmentor(EncoderDecoder):
 
     @property
     def efc_losses(self) -> list:
-        """Every EFC loss module of the model (flow decoder's and L_cons)."""
-        from ..losses.utils import BaseEFCLoss
+        """Every EFC loss module of the model (the flow decoder's and the
+        segmentor's own)."""
         return [m for m in self.modules() if isinstance(m, BaseEFCLoss)]
 
-    def _current_iteration(self) -> int:
-        """The runner's iteration (mmengine's RuntimeInfoHook publishes it in
-        the MessageHub, and a resumed run restores it), else the number of
-        training losses this model computed."""
-        it = MessageHub.get_current_instance().get_info('iter')
-        return self._steps if it is None else int(it)
+    @property
+    def occlusion_trained(self) -> bool:
+        """True if O_est comes from trained (or fixed pretrained) heads."""
+        return self.with_flow and self.flow_decoder.with_occlusion
+
+    def _set_iteration(self) -> None:
+        """Tell every loss the runner's iteration and ``max_iters``
+        (mmengine's RuntimeInfoHook publishes both in the MessageHub, and a
+        resumed run restores them), else the number of training losses this
+        model computed."""
+        hub = MessageHub.get_current_instance()
+        it, max_iters = hub.get_info('iter'), hub.get_info('max_iters')
+        it = self._steps if it is None else int(it)
+        for mod in self.efc_losses:
+            mod.set_iteration(it, max_iters)
+        self._steps += 1
 
     # ------------------------------------------------------------------
     # helpers
     # ------------------------------------------------------------------
-    @staticmethod
-    def _pair_to_frames(inputs: Tensor) -> Tensor:
-        """``(B, 2, 3, H, W) -> (2B, 3, H, W)``, all frames i first."""
-        if inputs.dim() != 5 or inputs.shape[1] != 2:
-            raise ValueError('EFCSegmentor expects pairs (B, 2, 3, H, W) or '
-                             f'frames (B, 3, H, W), got {tuple(inputs.shape)}')
-        if inputs.shape[2] != 3:
-            raise ValueError(f'each frame must have 3 channels, got '
-                             f'{inputs.shape[2]} (inputs {tuple(inputs.shape)})')
-        b, _, c, h, w = inputs.shape
-        return inputs.transpose(0, 1).reshape(2 * b, c, h, w)
+    _pair_to_frames = staticmethod(pair_to_frames)
 
     def _to_unit_range(self, frames: Tensor) -> Tensor:
         """Undo the preprocessor's normalisation: RGB in [0, 1] (EFC eq. 5
@@ -231,18 +229,19 @@ class EFCSegmentor(EncoderDecoder):
             x = self.neck(x)
         return x
 
+    def _seg_forward(self, shared: List[Tensor]):
+        """``(features, decode-head logits)`` of the shared pyramid."""
+        x = self._seg_from_shared(shared)
+        return x, self.decode_head.forward(x)
+
     def _run_flow(self, frames: Tensor, shared: List[Tensor]) -> Dict:
         """Flow decoder on both orderings (one batched call, 2B items)."""
-        if self.flow_encoder is not None:
-            if self.flow_decoder.frozen:
-                with torch.no_grad():
-                    feats = self._flow_stages.run(frames, 0,
-                                                  self.shared_index + 1)
-                    return self.flow_decoder(feats,
-                                             [swap_pair(f) for f in feats])
+        if self.flow_encoder is None:
+            return self.flow_decoder(shared, [swap_pair(f) for f in shared])
+        with torch.set_grad_enabled(torch.is_grad_enabled() and
+                                    not self.flow_decoder.frozen):
             feats = self._flow_stages.run(frames, 0, self.shared_index + 1)
             return self.flow_decoder(feats, [swap_pair(f) for f in feats])
-        return self.flow_decoder(shared, [swap_pair(f) for f in shared])
 
     @property
     def _trains_seg(self) -> bool:
@@ -266,6 +265,20 @@ class EFCSegmentor(EncoderDecoder):
         return [('gt_sem_seg' in fs and bool((fs.gt_sem_seg.data != 255).any()))
                 for fs in frame_samples]
 
+    def pair_context(self, inputs: Tensor, data_samples) -> PairContext:
+        """The :class:`PairContext` of a batch of pairs: frames, images in
+        [0, 1], the shared pyramid (computed now) and, lazily, segmentation
+        logits and both directions' flow."""
+        frames = pair_to_frames(inputs)
+        frame_samples = split_pair_samples(data_samples)
+        shared = self.encode_shared(frames)
+        flow_fn = ((lambda: self._run_flow(frames, shared))
+                   if self.with_flow else None)
+        return PairContext(
+            frames, self._to_unit_range(frames), shared,
+            self._labelled_frames(data_samples, frame_samples),
+            seg_fn=self._seg_forward, flow_fn=flow_fn)
+
     def _raise_non_finite(self, losses: dict, terms: list) -> None:
         """Name the first NaN / inf term: loss, scale and direction."""
         for name, lvl, d, value in terms:
@@ -280,8 +293,8 @@ class EFCSegmentor(EncoderDecoder):
         raise FloatingPointError('the summed loss is not finite')
 
     def _finish(self, losses: dict, terms: list) -> dict:
-        """One finite check of the summed loss (item 4 of the redesign:
-        off the hot path); the diagnosis runs only on failure."""
+        """One finite check of the summed loss (off the hot path); the
+        diagnosis runs only on failure."""
         if self.check_finite:
             total = sum(v.sum() for k, v in losses.items()
                         if 'loss' in k.split('.')[-1] and
@@ -293,6 +306,22 @@ class EFCSegmentor(EncoderDecoder):
     # ------------------------------------------------------------------
     # training
     # ------------------------------------------------------------------
+    def seg_losses(self, ctx: PairContext, data_samples) -> dict:
+        """L_seg: the decode / auxiliary heads' own losses on every frame
+        (unlabelled frames carry all-255 maps and are ignored)."""
+        frame_samples = split_pair_samples(data_samples)
+        losses = add_prefix(self.decode_head.loss_by_feat(
+            ctx.seg_logits, frame_samples), 'decode')
+        if self.with_auxiliary_head:
+            losses.update(self._auxiliary_head_forward_train(
+                ctx.seg_features, frame_samples))
+        if not any(ctx.labelled):
+            # mmseg logs acc_seg 100 for a batch without a labelled pixel;
+            # there is no accuracy to log
+            for k in [k for k in losses if k.endswith('acc_seg')]:
+                del losses[k]
+        return losses
+
     def loss(self, inputs: Tensor, data_samples) -> dict:
         """Losses of a batch of pairs (or of single frames).
 
@@ -304,104 +333,30 @@ class EFCSegmentor(EncoderDecoder):
 
         Returns:
             dict[str, Tensor]: ``decode.loss_ce``, ``decode.acc_seg``,
-            ``aux.loss_ce``, ... (labelled frames; unlabelled ones carry all
-            255 and are ignored), and the flow decoder's ``loss_pm``,
-            ``loss_sm``, ``loss_occ`` and ``loss_cons`` (EFC eq. 2-7, each
-            already weighted). A loss whose scheduled weight is still 0 is
-            absent.
+            ``aux.loss_ce``, ... (L_seg), then every loss module's named
+            losses (``loss_pm``, ``loss_sm``, ``loss_occ``, ``loss_cons``;
+            EFC eq. 2-7, each already weighted). A loss whose scheduled
+            weight is still 0 is absent.
 
         Raises:
             ValueError: bad input shapes.
             FloatingPointError: a loss is NaN / inf (names loss, scale and
                 direction).
         """
-        it = self._current_iteration()
-        for mod in self.efc_losses:
-            mod.set_iteration(it)
-        self._steps += 1
+        self._set_iteration()
         if inputs.dim() == 4:
             if inputs.shape[1] != 3:
                 raise ValueError(f'frames must have 3 channels, got '
                                  f'{tuple(inputs.shape)}')
             return self._finish(super().loss(inputs, data_samples), [])
-        frames = self._pair_to_frames(inputs)
-        frame_samples = split_pair_samples(data_samples)
-        flow_on = self.with_flow
-        dec = self.flow_decoder if flow_on else None
-        pm = getattr(dec, 'loss_photometric', None)
-        lc = self.loss_consistency
-        lc_on = lc is not None and lc.active
-        train_seg = self._trains_seg or not flow_on
-        need_seg = (train_seg or (pm is not None and pm.active and
-                                  pm.seg_error) or
-                    (lc_on and lc.level == 'seg'))
-        shared = self.encode_shared(frames)
-        losses, terms = dict(), []
-        seg_logits = None
-        if need_seg:
-            x = self._seg_from_shared(shared)
-            seg_logits = self.decode_head.forward(x)
-            if train_seg:
-                losses.update(add_prefix(self.decode_head.loss_by_feat(
-                    seg_logits, frame_samples), 'decode'))
-                if self.with_auxiliary_head:
-                    losses.update(
-                        self._auxiliary_head_forward_train(x, frame_samples))
-                if not any(self._labelled_frames(data_samples,
-                                                 frame_samples)):
-                    # mmseg logs acc_seg 100 for a batch without a labelled
-                    # pixel; there is no accuracy to log
-                    for k in [k for k in losses if k.endswith('acc_seg')]:
-                        del losses[k]
-        if flow_on:
-            out = self._run_flow(frames, shared)
-            if dec.flow_losses:
-                losses.update(dec.loss_by_feat(
-                    out, self._to_unit_range(frames),
-                    None if seg_logits is None else seg_logits.detach(),
-                    terms=terms))
-            if lc_on:
-                losses.update(self._consistency_loss(
-                    shared, seg_logits, out, frames.shape[-2:], terms,
-                    data_samples, frame_samples))
-        return self._finish(losses, terms)
-
-    def _consistency_loss(self, shared, seg_logits, out, size_in, terms,
-                          pair_samples=None, frame_samples=None):
-        """EFC eq. 2: ``(1 - O_est) ||Warp(S_{i+t}, F) - S_i||^2`` on the
-        features ``loss_consistency.level`` names."""
-        lc = self.loss_consistency
-        flows, occs = out['flows'], out['occlusions']
-        if lc.level == 'seg':
-            feat = seg_logits.softmax(dim=1)
-        else:
-            feat = shared[lc.level]
-        size = feat.shape[-2:]
-        match = [i for i, f in enumerate(flows) if f.shape[-2:] == size]
-        lvl = match[-1] if match else len(flows) - 1
-        flow = flow_to_level_pixels(_resize_to(flows[lvl], size), size_in)
-        if lc.detach_flow or self.flow_decoder.frozen:
-            flow = flow.detach()
-        feat_w, valid = warp(swap_pair(feat), flow)
-        occ = None
-        if lc.occlusion_mask:
-            # the mask weights L_cons but is trained by L_occ and L_pm only
-            # (detached), else lambda_cons = 10 pushes O_est -> 1
-            occ = _resize_to(occs[lvl], size).detach()
-        if lc.frames == 'unlabelled' and frame_samples is not None:
-            # only frames without a label are pulled towards their neighbour
-            unl = valid.new_tensor([
-                float(not lab) for lab in self._labelled_frames(
-                    pair_samples, frame_samples)])
-            valid = valid * unl.view(-1, 1, 1, 1)
-        half = feat.shape[0] // 2
-        total = 0
-        for d, s in (('fw', slice(0, half)), ('bw', slice(half, 2 * half))):
-            value = lc(feat[s], feat_w[s], None if occ is None else occ[s],
-                       valid[s])
-            terms.append((lc.loss_name, lvl, d, value.detach()))
-            total = total + value
-        return {lc.loss_name: total}
+        ctx = self.pair_context(inputs, data_samples)
+        losses = {}
+        if self._trains_seg or not self.with_flow:
+            losses.update(self.seg_losses(ctx, data_samples))
+        if self.with_flow:
+            losses.update(self.flow_decoder.loss_by_feat(ctx))
+        losses.update(sum_losses(self.losses, ctx))
+        return self._finish(losses, ctx.terms)
 
     # ------------------------------------------------------------------
     # inference
@@ -429,8 +384,8 @@ class EFCSegmentor(EncoderDecoder):
     def _flow_at_input(self, frames, shared) -> Dict[str, Tensor]:
         out = self._run_flow(frames, shared)
         size = frames.shape[-2:]
-        flow = _resize_to(out['flows'][-1], size)  # input pixels: no rescale
-        occ = _resize_to(out['occlusions'][-1], size)
+        flow = resize_map(out['flows'][-1], size)  # input pixels: no rescale
+        occ = resize_map(out['occlusions'][-1], size)
         half = frames.shape[0] // 2
         return dict(flow_fw=flow[:half], flow_bw=flow[half:],
                     occ_fw=occ[:half], occ_bw=occ[half:])
@@ -477,9 +432,9 @@ class EFCSegmentor(EncoderDecoder):
                 f = flow[f'flow_{d}'][i:i + 1, :, :h, :w]
                 o = flow[f'occ_{d}'][i:i + 1, :, :h, :w]
                 if (oh, ow) != (h, w):
-                    f = _resize_to(f, (oh, ow)) * f.new_tensor(
+                    f = resize_map(f, (oh, ow)) * f.new_tensor(
                         [ow / w, oh / h]).view(1, 2, 1, 1)
-                    o = _resize_to(o, (oh, ow))
+                    o = resize_map(o, (oh, ow))
                 setattr(sample, f'pred_flow_{d}', PixelData(data=f[0]))
                 setattr(sample, f'pred_occ_{d}', PixelData(data=o[0]))
         return data_samples

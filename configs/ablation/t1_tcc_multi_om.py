@@ -1,0 +1,6 @@
+# Table 1 "+TCC_multi+OM" (78.07).
+# The row is defined once, in configs/_base_/ablation/tcc_multi_om.py; this file
+# applies it to the protocol psp_efc_cityscapes.py (= efc_mm.ablation.compose).
+_base_ = ['../psp_efc_cityscapes.py', '../_base_/ablation/tcc_multi_om.py']
+model = {{_base_._row_.model}}
+train_dataloader = dict(dataset={{_base_._row_.train_dataset}})

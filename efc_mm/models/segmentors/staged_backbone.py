@@ -15,7 +15,8 @@ Supported backbones:
   pool), ``layer1`` (max pool + res layer 1) ... ``layer4``;
 * anything implementing the staged protocol: attributes ``stage_names``,
   methods ``forward_stage(i, x)`` and ``stage_out_index(i)`` (e.g.
-  :class:`~efc_mm.models.backbones.DilatedVGG16`).
+  :class:`~efc_mm.models.backbones.DilatedVGG16`,
+  :class:`~efc_mm.models.backbones.EfficientNetLite`).
 """
 from typing import List, Optional, Sequence, Tuple
 
@@ -25,8 +26,11 @@ from torch import Tensor
 
 __all__ = ['StagedBackbone', 'DEFAULT_SHARED_STAGE']
 
-#: the paper's shared encoder per backbone family (last shared stage)
-DEFAULT_SHARED_STAGE = {'resnet': 'layer3', 'staged': 'conv4'}
+#: the paper's shared encoder per backbone family (last shared stage); a
+#: staged backbone class listed by name overrides its family's entry
+#: (EfficientNetLite: block5, its last stride-16 stage, as ResNet's layer3)
+DEFAULT_SHARED_STAGE = {'resnet': 'layer3', 'staged': 'conv4',
+                        'EfficientNetLite': 'block5'}
 
 
 class StagedBackbone:
@@ -60,7 +64,8 @@ class StagedBackbone:
     def index(self, name: Optional[str]) -> int:
         """Index of stage ``name`` (None: the paper's default)."""
         if name is None:
-            name = DEFAULT_SHARED_STAGE[self.family]
+            name = DEFAULT_SHARED_STAGE.get(type(self.backbone).__name__,
+                                            DEFAULT_SHARED_STAGE[self.family])
         if name not in self.names:
             raise ValueError(f'shared_stages={name!r} is not a stage of '
                              f'{type(self.backbone).__name__}; stages: '

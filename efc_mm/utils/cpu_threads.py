@@ -19,6 +19,15 @@ Dataloader workers run one PyTorch thread each (PyTorch sets it in every
 worker) and OpenCV threads come from ``env_cfg.mp_cfg.opencv_num_threads``
 (0 in efc_mm's runtime: no OpenCV threads), so only the main process is set
 here.
+
+The thread count changes the numbers of a run: with another count the float
+reductions add in another order, the losses differ in the last bits from
+the first iterations on and a short run ends elsewhere (the quick start,
+seed 0, 400 iterations: mIoU 24.94 with 1 thread, 27.16 with 2). A run is
+bit-identical at a fixed seed only at a fixed thread count (and CPU kind
+and software versions; ``tests/test_determinism.py``). Rule 4 follows the
+load, so its log line says so: pass ``--threads N`` (or set
+``OMP_NUM_THREADS``) to reproduce a run.
 """
 import os
 from typing import Optional, Tuple
@@ -85,4 +94,5 @@ def choose_cpu_threads(threads: Optional[int] = None,
     torch.set_num_threads(chosen)
     return (f'CPU threads: {chosen} (cores free: {usable} usable, 1-min load '
             f'average {load:.2f}; PyTorch default {default}; dataloader '
-            'workers 1 each; --threads N or OMP_NUM_THREADS to override)')
+            'workers 1 each; the numbers of a run depend on the thread '
+            'count: --threads N or OMP_NUM_THREADS to fix it)')

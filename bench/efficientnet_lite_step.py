@@ -8,8 +8,9 @@ iterations: EFC's loss on ``--batch`` pairs of ``--crop`` (one labelled
 frame per pair, as CamVid at 15 Hz with one label per second) + backward +
 SGD step. The runner's iteration is published as ``--iter-offset + i`` so
 every scheduled loss (L_cons after its warm-up) is on, as in the steady
-state of a 1000-iteration run. Prints s/iter (mean, median) and the
-extrapolated time of 1000 iterations.
+state of a 1000-iteration run. Prints wall s/iter (mean, median), the
+extrapolated time of 1000 iterations, and the process's CPU time per
+iteration (the cost without the waiting a shared machine adds).
 
     OMP_NUM_THREADS=1 python bench/efficientnet_lite_step.py \\
         [--crop 224 168] [--batch 2] [--iters 50]
@@ -131,21 +132,22 @@ def main(argv=None):
           f'{n_par / 1e6:.2f} M parameters; {args.batch} pairs of {w}x{h}, '
           f'threads {torch.get_num_threads()} '
           f'(OMP_NUM_THREADS={os.environ.get("OMP_NUM_THREADS")})')
-    times, keys = [], None
+    times, cpu, keys = [], [], None
     for i in range(args.warmup + args.iters):
         hub.update_info('iter', args.iter_offset + i)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         losses = model.loss(inputs, samples)
         loss, log = model.parse_losses(losses)
         opt.zero_grad()
         loss.backward()
         opt.step()
-        dt = time.perf_counter() - t0
+        dt, dc = time.perf_counter() - t0, time.process_time() - c0
         if not torch.isfinite(loss):
             raise FloatingPointError(f'iteration {i}: loss {loss.item()}')
         keys = sorted(k for k in log if 'loss' in k)
         if i >= args.warmup:
             times.append(dt)
+            cpu.append(dc)
     mean, med = statistics.mean(times), statistics.median(times)
     print(f'losses: {", ".join(keys)}')
     print(f'{args.iters} iterations: {sum(times):.1f} s; s/iter mean '
@@ -153,8 +155,14 @@ def main(argv=None):
           f'{max(times):.3f}')
     print(f'1000 iterations: {1000 * mean / 60:.1f} min (mean), '
           f'{1000 * med / 60:.1f} min (median)')
+    # CPU time of this process: what the step costs when the core is not
+    # shared (wall time above includes waiting for other processes)
+    cmean = statistics.mean(cpu)
+    print(f'process CPU time: {cmean:.3f} s/iter mean, 1000 iterations '
+          f'{1000 * cmean / 60:.1f} min; load average '
+          f'{os.getloadavg()[0]:.2f}')
     tmp.cleanup()
-    return dict(mean=mean, median=med, times=times)
+    return dict(mean=mean, median=med, times=times, cpu_mean=cmean)
 
 
 if __name__ == '__main__':

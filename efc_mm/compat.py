@@ -17,6 +17,19 @@ What is patched, and when
   ``tools/test.py``, the demos and the export tool call that first thing.
 * :func:`trusted_checkpoint_loading` -- the checkpoint patch for the duration
   of one ``with`` block only (used by :func:`efc_mm.apis.init_model`).
+* :func:`quiet_upstream_import_warnings` -- ``import efc_mm`` runs its own
+  imports inside it: the warnings the stack prints on import and that efc_mm
+  expects (mmcv-lite's ``MultiScaleDeformableAttention``, handled by the
+  stand-in; torch's ``torch.jit.script`` deprecation from mmengine's import
+  of ``torch.distributed.optim``) are ignored there, by exact message and
+  module, and exactly these filters are removed afterwards.
+* :func:`patch_pkg_resources_warning` -- applied by
+  :func:`apply_runtime_patches`: mmengine's ``is_installed`` (every config
+  that names an ``mmseg::`` base) imports and *reloads* ``pkg_resources``,
+  which warns "pkg_resources is deprecated" twice per process on setuptools
+  >= 67.5. ``pyproject.toml`` pins ``setuptools<81`` because mmengine and
+  openmim still need ``pkg_resources`` (setuptools 81 may remove it); the
+  patch ignores exactly that warning inside ``is_installed``.
 """
 from __future__ import annotations
 
@@ -26,6 +39,7 @@ import importlib.util
 import os
 import sys
 import types
+import warnings
 from typing import Any
 
 import torch
@@ -34,6 +48,7 @@ import torch.nn as nn
 __all__ = [
     'install_mmcv_ops_standin', 'patch_checkpoint_loading',
     'trusted_checkpoint_loading', 'patch_cpu_distributed',
+    'quiet_upstream_import_warnings', 'patch_pkg_resources_warning',
     'apply_runtime_patches', 'runtime_patches_applied', 'MMCV_OPS_IS_STANDIN'
 ]
 
@@ -317,11 +332,99 @@ def patch_cpu_distributed() -> bool:
     return True
 
 
+# --------------------------------------------------------------------------
+# 4. Warnings the stack prints on import / config parsing
+# Upstream: mmcv-lite 2.0.1 mmcv/cnn/bricks/transformer.py warns at import
+# that MultiScaleDeformableAttention needs full mmcv; torch >= 2.9 deprecates
+# torch.jit.script, which torch.distributed.optim (imported by mmengine.optim)
+# calls at import; mmengine 0.10.7 utils/package_utils.py is_installed
+# imports and reloads pkg_resources (deprecated since setuptools 67.5).
+# --------------------------------------------------------------------------
+#: ``(message regex, category, module regex)`` ignored while efc_mm imports
+#: its modules: each is expected, and handled or harmless here
+IMPORT_WARNINGS = (
+    (r'Fail to import ``MultiScaleDeformableAttention`` from '
+     r'``mmcv\.ops\.multi_scale_deform_attn``', UserWarning,
+     r'mmcv\.cnn\.bricks\.transformer'),
+    (r'`torch\.jit\.(script|interface)` is deprecated', DeprecationWarning,
+     r'torch\.jit\._script'),
+)
+#: the warning of setuptools' pkg_resources (message regex)
+PKG_RESOURCES_WARNING = r'pkg_resources is deprecated as an API'
+
+
+@contextlib.contextmanager
+def quiet_upstream_import_warnings():
+    """Ignore the warnings of :data:`IMPORT_WARNINGS` (exact message,
+    category and emitting module) inside the block; every other warning is
+    shown as usual.
+
+    On exit exactly these filters are removed again. Unlike
+    ``warnings.catch_warnings`` this keeps the filters that the libraries
+    imported inside the block install for themselves.
+    """
+    added = []
+    for message, category, module in IMPORT_WARNINGS:
+        present = list(warnings.filters)
+        warnings.filterwarnings('ignore', message=message, category=category,
+                                module=module)
+        if warnings.filters[0] not in present:  # else the user's: keep it
+            added.append(warnings.filters[0])
+    try:
+        yield
+    finally:
+        for item in added:
+            try:
+                warnings.filters.remove(item)
+            except ValueError:  # someone reset the filters meanwhile
+                pass
+        mutated = getattr(warnings, '_filters_mutated', None)
+        if mutated is not None:  # invalidate the per-module caches
+            mutated()
+
+
+def patch_pkg_resources_warning() -> bool:
+    """Run mmengine's ``is_installed`` with the "pkg_resources is
+    deprecated" warning ignored (that one warning, inside that function
+    only; what it returns is unchanged).
+
+    Returns:
+        bool: whether the patch is in place (False: this mmengine has no
+        ``is_installed``).
+    """
+    try:
+        from mmengine.config import config as config_mod
+        from mmengine.utils import package_utils
+    except ImportError:  # pragma: no cover - another mmengine layout
+        return False
+    original = getattr(package_utils, 'is_installed', None)
+    if original is None:
+        return False
+    if getattr(original, '_efc_mm_patched', False):
+        return True
+
+    def is_installed(package: str) -> bool:
+        with warnings.catch_warnings():
+            warnings.filterwarnings('ignore', message=PKG_RESOURCES_WARNING,
+                                    category=UserWarning)
+            return original(package)
+
+    is_installed.__doc__ = original.__doc__
+    is_installed.__wrapped__ = original
+    is_installed._efc_mm_patched = True
+    import mmengine.utils
+    for module in (package_utils, mmengine.utils, config_mod):
+        if getattr(module, 'is_installed', None) is original:
+            module.is_installed = is_installed
+    return True
+
+
 _APPLIED: dict = {}
 
 
 def apply_runtime_patches() -> dict:
-    """Apply the checkpoint and CPU-DDP patches (idempotent); the
+    """Apply the checkpoint, CPU-DDP and pkg_resources-warning patches
+    (idempotent); the
     ``mmcv.ops`` stand-in is already in place after ``import efc_mm``.
 
     Called by :func:`efc_mm.utils.register_all_modules`.
@@ -333,6 +436,7 @@ def apply_runtime_patches() -> dict:
         _APPLIED['mmcv_ops_standin'] = install_mmcv_ops_standin()
         _APPLIED['checkpoint_weights_only'] = patch_checkpoint_loading()
         _APPLIED['cpu_distributed'] = patch_cpu_distributed()
+        _APPLIED['pkg_resources_warning'] = patch_pkg_resources_warning()
     return dict(_APPLIED)
 
 

@@ -209,3 +209,76 @@ def test_cpu_distributed_patch(tmp_path):
         log = f.read()
     assert "dist_cfg: {'backend': 'gloo'}" in log, log[-3000:]
     assert 'nccl' not in log
+
+
+# ------------------------------------------------------------ warnings
+def _python_stderr(*args):
+    """stderr of ``python -W default *args`` run in the repository."""
+    env = dict(os.environ, OMP_NUM_THREADS='1')
+    env.pop('PYTHONWARNINGS', None)
+    env.pop('PYTHONPATH', None)
+    proc = subprocess.run([sys.executable, '-W', 'default', *args], cwd=REPO,
+                          env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc.stderr
+
+
+def test_import_efc_mm_prints_no_warning():
+    """mmcv-lite's MultiScaleDeformableAttention warning and torch.jit's
+    deprecation (via mmengine.optim) are the stack's, expected here."""
+    assert _python_stderr('-c', 'import efc_mm') == ''
+
+
+def test_import_warning_filters_are_restored():
+    """Only efc_mm's own imports are quiet: after ``import efc_mm`` none of
+    its filters is left, every filter from before is still there, and the
+    same warning raised elsewhere still shows."""
+    stderr = _python_stderr('-c', textwrap.dedent('''
+        import warnings
+        before = list(warnings.filters)
+        import efc_mm
+        from efc_mm.compat import IMPORT_WARNINGS
+        after = list(warnings.filters)
+        assert all(f in after for f in before), 'a filter was dropped'
+        ours = {(m, c) for m, c, _ in IMPORT_WARNINGS}
+        left = [f for f in after if f[0] == 'ignore' and f[1] is not None
+                and (f[1].pattern, f[2]) in ours]
+        assert not left, left
+        warnings.warn('Fail to import ``MultiScaleDeformableAttention`` '
+                      'from ``mmcv.ops.multi_scale_deform_attn``, again')
+        '''))
+    assert 'MultiScaleDeformableAttention' in stderr and 'again' in stderr
+
+
+def test_train_tool_starts_without_warnings():
+    assert _python_stderr(os.path.join('tools', 'train.py'), '--help') == ''
+
+
+def test_config_parsing_after_runtime_patches_prints_no_pkg_resources():
+    """mmengine's is_installed reloads pkg_resources for every ``mmseg::``
+    base; after apply_runtime_patches its deprecation warning is ignored
+    there (setuptools is pinned < 81, where pkg_resources still exists)."""
+    cfg = os.path.join('configs', 'quickstart',
+                       'psp_efc_tiny_synthetic_cpu.py')
+    stderr = _python_stderr('-c', textwrap.dedent(f'''
+        from efc_mm.utils import register_all_modules
+        register_all_modules(init_default_scope=False)
+        from mmengine.config import Config
+        from mmengine.utils import is_installed
+        Config.fromfile({cfg!r})
+        assert is_installed('mmsegmentation') and is_installed('mmseg')
+        assert not is_installed('no_such_package_efc_mm')
+        '''))
+    assert 'pkg_resources' not in stderr, stderr
+    assert stderr == '', stderr
+
+
+def test_pkg_resources_patch_is_idempotent():
+    from mmengine.config import config as config_mod
+    from mmengine.utils import package_utils
+    assert compat.patch_pkg_resources_warning()
+    first = package_utils.is_installed
+    assert compat.patch_pkg_resources_warning()
+    assert package_utils.is_installed is first is config_mod.is_installed
+    assert first._efc_mm_patched and first('mmengine')

@@ -40,7 +40,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from efc_ablation import (_mean_std, last_checkpoint, launch,  # noqa
-                          read_scalars, schedule_base_opts, schedule_opts,
+                          read_scalars, schedule_base_opts,
                           tc_of, work_dir)
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -67,7 +67,7 @@ def train(row: str, seed: int, iters: int, root: str, log,
         log(f'{row} seed {seed}: done already ({wd})')
         return wd
     cfg = osp.join(CFG, ROWS[row])
-    opts = schedule_base_opts(seed, iters) + schedule_opts(cfg, iters)
+    opts = schedule_base_opts(seed, iters)  # loss schedules: fractions
     if val_pairs:
         opts.append(f'val_dataloader.dataset.indices={val_pairs}')
     t0 = time.time()

@@ -1,8 +1,11 @@
 """The paper's ablation rows (Tables 1-2) on the synthetic world, several seeds.
 
-Every row is a config in ``configs/synthetic/`` (one labelled frame in 30,
-the tiny PSP-style model of the quick start, the protocol's schedule). Each
-(row, seed) trains with ``tools/train.py`` in its own process
+Every row is defined once in ``configs/_base_/ablation/`` and applied to the
+synthetic protocol ``configs/synthetic/psp_efc_tiny_synthetic.py`` (one
+labelled frame in 30, the tiny PSP-style model of the quick start; loss
+schedules are fractions of the run, so ``--iters`` rewrites nothing). Each
+(row, seed) trains with ``tools/train.py PROTOCOL --row ROW`` in its own
+process
 (``OMP_NUM_THREADS=1``, ``--jobs`` processes at a time), evaluates on every
 consecutive val pair at each ``val_interval`` (learning curves) and at the
 end, and its final metrics are read from mmengine's ``scalars.json``.
@@ -25,11 +28,14 @@ Usage::
     python bench/efc_ablation.py [--rows baseline full ...] [--seeds 0 1 2]
         [--iters 1000] [--jobs 2] [--out JSON]
 
-Rows: ``baseline``, ``TCC_fix``, ``TCC_single``, ``TCC_single_OM``,
-``TCC_multi_OM``, ``full`` (TCC_multi+OM+UD), ``UL``, ``UL_OE``, ``UL_TC``,
-``UL_OE_TC``. ``TCC_fix`` needs the ``UL`` run of the same seed (its frozen
-flow network) and is scheduled after it. ``full`` and the UD rows draw extra
-unlabelled snippets from a second world (generated on first use).
+Rows (``efc_mm.ablation.row_names()``): ``baseline``, ``TCC_fix``,
+``TCC_single``, ``TCC_single+OM``, ``TCC_multi+OM``, ``UD``, ``UL``,
+``UL+OE``, ``UL+TC``, ``UL+OE+TC``, ``full`` and exploration rows.
+``TCC_fix`` needs the ``UL`` run of the same seed (its frozen flow network,
+passed as ``EFC_FLOW_CHECKPOINT``) and is scheduled after it. On this
+protocol ``full`` and ``UD`` are the same run configuration (the protocol
+draws extra unlabelled snippets from a second world, generated on first
+use).
 """
 import argparse
 import glob
@@ -43,31 +49,41 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-CFG = osp.join('configs', 'synthetic')
-
-#: row name -> (config, which metrics it has)
-ROWS = {
-    'baseline': ('psp_baseline_tiny_synthetic.py', 'seg'),
-    'TCC_fix': ('psp_efc_tiny_synthetic_tcc_fix.py', 'seg'),
-    'TCC_single': ('psp_efc_tiny_synthetic_tcc_single.py', 'all'),
-    'TCC_single_OM': ('psp_efc_tiny_synthetic_tcc_single_om.py', 'all'),
-    'TCC_multi_OM': ('psp_efc_tiny_synthetic_tcc_multi_om.py', 'all'),
-    'full': ('psp_efc_tiny_synthetic.py', 'all'),
-    'UL': ('psp_efc_tiny_synthetic_ul.py', 'flow'),
-    'UL_OE': ('psp_efc_tiny_synthetic_ul_oe.py', 'all'),
-    'UL_TC': ('psp_efc_tiny_synthetic_ul_tc.py', 'all'),
-    'UL_OE_TC': ('psp_efc_tiny_synthetic_ul_oe_tc.py', 'all'),
-    # exploration rows (not in the paper)
-    'TCC_multi_OM_unl': ('psp_efc_tiny_synthetic_tcc_multi_om_unl.py', 'all'),
-    'no_cons': ('psp_efc_tiny_synthetic_no_cons.py', 'all'),
-    'sep_enc_unl': ('psp_efc_tiny_synthetic_sep_enc_unl.py', 'all'),
-    'TCC_multi_OM_unl_gap1': ('psp_efc_tiny_synthetic_tcc_multi_om_unl_gap1.py',
-                              'all'),
-}
-#: the second world whose train snippets are the unlabelled data (UD)
-UD_WORLD = dict(root='data/efc_synthetic_quick_ud', num_train_snippets=8,
-                num_val_snippets=1, height=128, width=256, seed=1)
+#: the synthetic protocol; every row is applied to it with
+#: ``tools/train.py PROTOCOL --row NAME`` (rows: efc_mm.ablation)
+PROTOCOL = osp.join('configs', 'synthetic', 'psp_efc_tiny_synthetic.py')
+#: the rows of the paper's Tables 1-2, the default of --rows
+PAPER_ROWS = ('baseline', 'TCC_fix', 'TCC_single', 'TCC_single+OM',
+              'TCC_multi+OM', 'UD', 'UL', 'UL+OE', 'UL+TC', 'UL+OE+TC',
+              'full')
 METRICS = ('mIoU', 'EPE_all', 'EPE_noc', 'Fl_all', 'Occ_F1', 'TC')
+_CONFIG_LOCK = threading.Lock()
+
+
+def row_kind(row: str) -> str:
+    """``'seg'``, ``'flow'`` or ``'all'``: the metrics row ``row`` has
+    (read from its definition in configs/_base_/ablation/)."""
+    from efc_mm.ablation import load_row
+    with _CONFIG_LOCK:  # mmengine's config parser is not thread-safe
+        return load_row(row)['metrics']
+
+
+def all_rows() -> list:
+    from efc_mm.ablation import row_names
+    return [r for r in row_names() if r != 'paper']
+
+
+def prepare_worlds(protocol: str = PROTOCOL) -> None:
+    """Generate the protocol's worlds once, before parallel runs would each
+    try (the datasets also generate them on first use)."""
+    from mmengine.config import Config
+    from efc_mm.datasets.synthetic_world import prepare_world
+    cfg = Config.fromfile(osp.join(REPO, protocol))
+    ds = cfg.train_dataloader.dataset
+    prepare_world(ds.data_root, ds.get('world'))
+    unl = dict(ds.get('unlabelled_world') or {})
+    if unl:
+        prepare_world(unl.pop('root'), unl)
 
 
 def work_dir(root: str, row: str, seed: int, iters: int) -> str:
@@ -76,40 +92,6 @@ def work_dir(root: str, row: str, seed: int, iters: int) -> str:
 
 def last_checkpoint(wd: str, iters: int) -> str:
     return osp.join(wd, f'iter_{iters}.pth')
-
-
-_CONFIG_LOCK = threading.Lock()
-
-
-def schedule_opts(cfg_path: str, iters: int) -> list:
-    """``--cfg-options`` that stretch the config's loss-weight schedules
-    (stated for the config's own ``train_cfg.max_iters``) to ``iters``, so
-    that e.g. L_cons still switches on at 30 % and reaches full weight at
-    50 % of a longer schedule.
-
-    Thread-safe: the runs are launched from a thread pool, and parsing an
-    ``mmseg::`` base config in two threads at once fails inside
-    ``pkg_resources`` (mmengine's ``is_installed``: "TypeError: Expected
-    str, Requirement, or Distribution"), seen here."""
-    from mmengine.config import Config
-    with _CONFIG_LOCK:
-        cfg = Config.fromfile(osp.join(REPO, cfg_path))
-    base = cfg.train_cfg.max_iters
-    if base == iters:
-        return []
-    opts = []
-    model = cfg.model
-    losses = [('model.loss_consistency', model.get('loss_consistency'))]
-    dec = model.get('flow_decoder') or {}
-    for name in ('loss_photometric', 'loss_smoothness', 'loss_occlusion'):
-        losses.append((f'model.flow_decoder.{name}', dec.get(name)))
-    for key, loss in losses:
-        sched = (loss or {}).get('weight_schedule')
-        if sched:
-            for end in ('begin', 'end'):
-                opts.append(f'{key}.weight_schedule.{end}='
-                            f'{round(sched[end] * iters / base)}')
-    return opts
 
 
 def schedule_base_opts(seed: int, iters: int) -> list:
@@ -123,14 +105,16 @@ def schedule_base_opts(seed: int, iters: int) -> list:
 
 
 def launch(cfg: str, wd: str, opts: list, log, label: str,
-           deadline: float = None) -> bool:
+           deadline: float = None, row: str = None, env: dict = None) -> bool:
     """``tools/train.py cfg`` in its own process (one thread), output in
     ``wd/bench_stdout.log``. Returns True when it finished, False when it
     was killed at ``deadline`` (``time.time()`` value); raises
     RuntimeError when it failed."""
-    env = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
+    env = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1',
+               **(env or {}))
     cmd = [sys.executable, 'tools/train.py', cfg, '--threads', '1',
-           '--work-dir', wd, '--cfg-options', *opts]
+           '--work-dir', wd] + (['--row', row] if row else []) + \
+        ['--cfg-options', *opts]
     os.makedirs(wd, exist_ok=True)
     t0 = time.time()
     log(f'{label}: training ({" ".join(cmd)})')
@@ -164,18 +148,17 @@ def train(row: str, seed: int, iters: int, root: str, log,
     if deadline is not None and time.time() > deadline - 30:
         log(f'{row} seed {seed}: not started (deadline)')
         return wd
-    cfg = osp.join(CFG, ROWS[row][0])
-    opts = schedule_base_opts(seed, iters) + schedule_opts(cfg, iters)
+    opts = schedule_base_opts(seed, iters)
+    env = {}
     if row == 'TCC_fix':
         ul = last_checkpoint(work_dir(root, 'UL', seed, iters), iters)
         if not osp.exists(ul):
             raise FileNotFoundError(f'TCC_fix seed {seed} needs {ul} (run '
                                     'the UL row first)')
-        opts += [f'flow_ckpt={ul}',
-                 f'model.flow_encoder.init_cfg.checkpoint={ul}',
-                 f'model.flow_decoder.init_cfg.checkpoint={ul}']
+        env['EFC_FLOW_CHECKPOINT'] = osp.abspath(ul)
     t0 = time.time()
-    if not launch(cfg, wd, opts, log, f'{row} seed {seed}', deadline):
+    if not launch(PROTOCOL, wd, opts, log, f'{row} seed {seed}', deadline,
+                  row=row, env=env):
         return wd
     log(f'{row} seed {seed}: {time.time() - t0:.0f} s')
     return wd
@@ -209,9 +192,8 @@ def eval_train_frames(row: str, seed: int, iters: int, root: str,
     opts = [f'test_dataloader.dataset.data_prefix.{k}={v}'
             for k, v in TRAIN_FRAMES.items()]
     env = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
-    cmd = [sys.executable, 'tools/test.py', osp.join(CFG, ROWS[row][0]),
-           ckpt, '--threads', '1', '--work-dir', out_dir,
-           '--cfg-options', *opts]
+    cmd = [sys.executable, 'tools/test.py', PROTOCOL, ckpt, '--row', row,
+           '--threads', '1', '--work-dir', out_dir, '--cfg-options', *opts]
     t0 = time.time()
     with open(osp.join(wd, 'test_train_frames.log'), 'w') as out:
         rc = subprocess.call(cmd, cwd=REPO, env=env, stdout=out,
@@ -251,8 +233,8 @@ def collect(rows, seeds, iters, root) -> dict:
     """The JSON of the bench from the runs' logs."""
     out = dict(iterations=iters, rows=[])
     for row in rows:
-        cfg, kind = ROWS[row]
-        entry = dict(name=row, config=osp.join(CFG, cfg), seeds=[],
+        kind = row_kind(row)
+        entry = dict(name=row, config=PROTOCOL, row=row, seeds=[],
                      **{m: [] for m in METRICS},
                      curve=dict(iter=[], mIoU=[]))
         per_seed_curves = []
@@ -357,9 +339,9 @@ def plot_curves(res: dict, path: str) -> None:
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(6, 4))
-    colours = dict(baseline='tab:blue', full='tab:red',
-                   TCC_multi_OM_unl='tab:orange', no_cons='tab:green',
-                   sep_enc_unl='tab:purple')
+    colours = {'baseline': 'tab:blue', 'full': 'tab:red',
+               'TCC_multi+OM_unl': 'tab:orange', 'no_cons': 'tab:green',
+               'sep_enc_unl': 'tab:purple', 'UL+TC': 'tab:brown'}
     for r in res['rows']:
         if r['name'] not in colours or not r['curve']['iter']:
             continue
@@ -380,8 +362,8 @@ def plot_curves(res: dict, path: str) -> None:
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument('--rows', nargs='+', default=list(ROWS)[:10],
-                   choices=list(ROWS))
+    p.add_argument('--rows', nargs='+', default=list(PAPER_ROWS),
+                   choices=all_rows())
     p.add_argument('--seeds', nargs='+', type=int, default=[0, 1, 2])
     p.add_argument('--iters', type=int, default=1000)
     p.add_argument('--jobs', type=int, default=2)
@@ -408,9 +390,7 @@ def main(argv=None):
         print(f'[{time.time() - t0:7.0f} s] {msg}', flush=True)
 
     if not a.collect_only:
-        from efc_synthetic import ensure_synthetic_world
-        ud = dict(UD_WORLD)
-        ensure_synthetic_world(ud.pop('root'), **ud)
+        prepare_worlds()
         first = [(r, s) for r in a.rows if r != 'TCC_fix' for s in a.seeds]
         if 'TCC_fix' in a.rows and 'UL' not in a.rows:
             first += [('UL', s) for s in a.seeds]
@@ -451,7 +431,7 @@ def main(argv=None):
                 for m in METRICS:
                     v = tc_of(m_) if m == 'TC' else m_.get(m)
                     if m in ('mIoU', 'TC', 'Occ_F1') and \
-                            ROWS[row][1] == 'flow':
+                            row_kind(row) == 'flow':
                         v = None
                     entry[m].append(None if v is None else float(v))
             for m in METRICS:

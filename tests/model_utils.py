@@ -26,8 +26,9 @@ def tiny_model_cfg(kind: str = 'psp', num_classes: int = 5) -> dict:
                 dilation='dilation_efc_vgg16.py')[kind]
     cfg = copy.deepcopy(Config.fromfile(osp.join(BASES, name)).model.to_dict())
     cfg['pretrained'] = None
-    if cfg.get('loss_consistency'):  # every loss active from the first step
-        cfg['loss_consistency']['weight_schedule'] = None
+    cons = (cfg.get('losses') or {}).get('consistency')
+    if cons:  # every loss active from the first step
+        cons['weight_schedule'] = None
     if kind in ('psp', 'deeplab'):
         cfg['backbone'].update(depth=18, stem_channels=16, base_channels=16,
                                norm_cfg=BN)
@@ -52,7 +53,7 @@ def plain_cfg(efc_cfg: dict) -> dict:
     """The same network as a plain mmseg EncoderDecoder."""
     cfg = copy.deepcopy(efc_cfg)
     cfg['type'] = 'EncoderDecoder'
-    for key in ('flow_decoder', 'flow_encoder', 'loss_consistency',
+    for key in ('flow_decoder', 'flow_encoder', 'losses',
                 'shared_stages', 'check_finite'):
         cfg.pop(key, None)
     cfg['train_cfg'] = dict()

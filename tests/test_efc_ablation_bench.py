@@ -11,15 +11,16 @@ sys.path.insert(0, osp.join(REPO, 'bench'))
 import efc_ablation as bench  # noqa: E402
 
 
-def test_schedule_opts_stretch_lcons_to_the_schedule():
-    cfg = osp.join('configs', 'synthetic', 'psp_efc_tiny_synthetic.py')
-    # the protocol: L_cons from 30 % to 50 % of 1000 iterations
-    assert bench.schedule_opts(cfg, 1000) == []
-    opts = bench.schedule_opts(cfg, 3000)
-    assert opts == ['model.loss_consistency.weight_schedule.begin=900',
-                    'model.loss_consistency.weight_schedule.end=1500']
-    base = osp.join('configs', 'synthetic', 'psp_baseline_tiny_synthetic.py')
-    assert bench.schedule_opts(base, 3000) == []  # no L_cons to stretch
+def test_rows_come_from_their_definitions():
+    """The bench reads its rows and their metrics from
+    configs/_base_/ablation/ (efc_mm.ablation), not from a list of its
+    own."""
+    from efc_mm.ablation import load_row, row_names
+    assert set(bench.PAPER_ROWS) <= set(row_names())
+    assert bench.row_kind('baseline') == 'seg' == load_row('baseline')[
+        'metrics']
+    assert bench.row_kind('UL') == 'flow'
+    assert 'paper' not in bench.all_rows()
 
 
 def _fake_run(root, row, seed, iters, vals):

@@ -43,10 +43,10 @@ def test_photometric_constant_images_by_hand():
     g = beta * (1 - ssim_const(a, b)) / 2 + (1 - beta) * abs(a - b)
     img, warped = const(2, 3, 5, 6, a), const(2, 3, 5, 6, b)
     loss = PhotometricLoss()
-    torch.testing.assert_close(loss(img, warped), torch.tensor(g, dtype=D))
+    torch.testing.assert_close(loss.compute(img, warped), torch.tensor(g, dtype=D))
     # beta = 0: pure L1, loss_weight scales
     loss = PhotometricLoss(beta=0.0, loss_weight=2.0)
-    torch.testing.assert_close(loss(img, warped),
+    torch.testing.assert_close(loss.compute(img, warped),
                                torch.tensor(2 * 0.4, dtype=D))
 
 
@@ -62,17 +62,17 @@ def test_photometric_weighting_one_plus_error_minus_est():
     valid[..., 3, :] = 0  # last row excluded
     weight = 1 + occ_err - occ_est
     expected = (g * weight)[..., :3, :].mean()
-    out = PhotometricLoss()(img, warped, occ_est, occ_err, valid)
+    out = PhotometricLoss().compute(img, warped, occ_est, occ_err, valid)
     torch.testing.assert_close(out, expected)
     # O_est keeps its gradient: d loss / d O_est = -G / n_valid
     occ_est.requires_grad_()
     (grad, ) = torch.autograd.grad(
-        PhotometricLoss()(img, warped, occ_est, occ_err, valid), occ_est)
+        PhotometricLoss().compute(img, warped, occ_est, occ_err, valid), occ_est)
     ref = -g / 12 * valid
     torch.testing.assert_close(grad, ref)
     # O_error is a constant weight (no gradient path)
     occ_err.requires_grad_()
-    out = PhotometricLoss()(img, warped, occ_est, occ_err)
+    out = PhotometricLoss().compute(img, warped, occ_est, occ_err)
     assert torch.autograd.grad(out, occ_err, allow_unused=True)[0] is None
 
 
@@ -86,7 +86,7 @@ def test_photometric_gradcheck_through_warp():
 
     def f(fl, o):
         warped, valid = warp(nb, fl)
-        return loss(img, warped, o, None, valid)
+        return loss.compute(img, warped, o, None, valid)
     assert torch.autograd.gradcheck(f, (flow, occ))
 
 
@@ -115,7 +115,7 @@ def test_smoothness_ramp_and_edge_by_hand():
     flow = torch.cat([a * xs, torch.zeros_like(xs)], 1)  # du/dx = a
     flat = const(1, 3, h, w, 0.5)
     # x term: a everywhere, y term 0 -> mean of the two = a / 2
-    torch.testing.assert_close(SmoothnessLoss(loss_weight=1.0)(flow, flat),
+    torch.testing.assert_close(SmoothnessLoss(loss_weight=1.0, order=1, edge_constant=10.0).compute(flow, flat),
                                torch.tensor(a / 2, dtype=D))
     # vertical image edge of height 0.1 between columns 2 and 3
     img = flat.clone()
@@ -124,11 +124,11 @@ def test_smoothness_ramp_and_edge_by_hand():
     weights = torch.ones(w - 1, dtype=D)
     weights[2] = math.exp(-lam * 0.1)
     expected = 0.5 * (a * weights).mean()
-    out = SmoothnessLoss(edge_constant=lam)(flow, img)
+    out = SmoothnessLoss(edge_constant=lam, order=1).compute(flow, img)
     torch.testing.assert_close(out, 0.5 * expected)  # loss_weight 0.5
     # |grad F|_1 sums u and v: the same ramp in v doubles the x term
     flow2 = torch.cat([a * xs, a * xs], 1)
-    torch.testing.assert_close(SmoothnessLoss(loss_weight=1.0)(flow2, flat),
+    torch.testing.assert_close(SmoothnessLoss(loss_weight=1.0, order=1, edge_constant=10.0).compute(flow2, flat),
                                torch.tensor(a, dtype=D))
 
 
@@ -136,12 +136,12 @@ def test_smoothness_gradcheck_and_errors():
     torch.manual_seed(1)
     flow = torch.randn(1, 2, 4, 5, dtype=D, requires_grad=True)
     img = torch.rand(1, 3, 4, 5, dtype=D)
-    assert torch.autograd.gradcheck(lambda f: SmoothnessLoss()(f, img),
+    assert torch.autograd.gradcheck(lambda f: SmoothnessLoss(order=1).compute(f, img),
                                     (flow, ))
     with pytest.raises(ValueError):
-        SmoothnessLoss()(flow, img[..., :4])
+        SmoothnessLoss().compute(flow, img[..., :4])
     with pytest.raises(ValueError):
-        SmoothnessLoss()(flow[:, :1], img)
+        SmoothnessLoss().compute(flow[:, :1], img)
 
 
 # ---------------------------------------------------------- consistency
@@ -155,14 +155,14 @@ def test_consistency_by_hand_and_detached_mask():
     valid = torch.ones(1, 1, 3, 3, dtype=D)
     valid[..., 0] = 0  # first column invalid
     # per pixel 2 * (1 - O): rows 1.0, 0.0, 2.0 -> mean over 6 valid = 1.0
-    loss = FeatureConsistencyLoss()
-    torch.testing.assert_close(loss(feat, warped, occ, valid),
+    loss = FeatureConsistencyLoss(weight_schedule=None)
+    torch.testing.assert_close(loss.compute(feat, warped, occ, valid),
                                torch.tensor(10.0, dtype=D))
-    torch.testing.assert_close(loss(feat, warped),
+    torch.testing.assert_close(loss.compute(feat, warped),
                                torch.tensor(20.0, dtype=D))
     occ.requires_grad_()
     feat.requires_grad_()
-    out = loss(feat, warped, occ, valid)
+    out = loss.compute(feat, warped, occ, valid)
     g_occ, g_feat = torch.autograd.grad(out, (occ, feat), allow_unused=True)
     assert g_occ is None  # mask detached
     # d/dS of 10 * mean((S'-S)^2 / C * (1-O)) = -10 * 2 (S'-S) (1-O) / (C n)
@@ -180,7 +180,7 @@ def test_consistency_gradient_reaches_flow():
 
     def f(a, b, fl):
         warped, valid = warp(b, fl)
-        return FeatureConsistencyLoss()(a, warped, occ, valid)
+        return FeatureConsistencyLoss(weight_schedule=None).compute(a, warped, occ, valid)
     assert torch.autograd.gradcheck(f, (feat, nb, flow))
 
 
@@ -193,37 +193,37 @@ def test_occlusion_by_hand():
            -math.log(1 - 0.05)]
     per = [p - alpha * math.exp(-v) for p, v in zip(per, [0.2, 0.7, 0.9,
                                                           0.05])]
-    out = OcclusionLoss()(o, t)
+    out = OcclusionLoss().compute(o, t)
     torch.testing.assert_close(out, torch.tensor(0.4 * sum(per) / 4,
                                                  dtype=D))
     valid = torch.tensor([[[[1.0, 0.0], [1.0, 0.0]]]], dtype=D)
     torch.testing.assert_close(
-        OcclusionLoss(loss_weight=1.0)(o, t, valid),
+        OcclusionLoss(loss_weight=1.0).compute(o, t, valid),
         torch.tensor((per[0] + per[2]) / 2, dtype=D))
     # finite at the ends of [0, 1]
     ends = torch.tensor([[[[0.0, 1.0]]]], dtype=D)
-    assert torch.isfinite(OcclusionLoss()(ends, 1 - ends))
+    assert torch.isfinite(OcclusionLoss().compute(ends, 1 - ends))
 
 
 def test_occlusion_gradcheck_and_errors():
     torch.manual_seed(3)
     o = (torch.rand(1, 1, 3, 4, dtype=D) * 0.8 + 0.1).requires_grad_()
     t = (torch.rand(1, 1, 3, 4, dtype=D) > 0.5).to(D)
-    assert torch.autograd.gradcheck(lambda x: OcclusionLoss()(x, t), (o, ))
+    assert torch.autograd.gradcheck(lambda x: OcclusionLoss().compute(x, t), (o, ))
     with pytest.raises(ValueError):
-        OcclusionLoss()(o, t[..., :3])
+        OcclusionLoss().compute(o, t[..., :3])
     with pytest.raises(ValueError):
-        OcclusionLoss()(o.expand(1, 2, 3, 4), t.expand(1, 2, 3, 4))
+        OcclusionLoss().compute(o.expand(1, 2, 3, 4), t.expand(1, 2, 3, 4))
     with pytest.raises(ValueError):
-        PhotometricLoss()(const(1, 3, 4, 4, 0), const(1, 3, 4, 4, 0),
+        PhotometricLoss().compute(const(1, 3, 4, 4, 0), const(1, 3, 4, 4, 0),
                           torch.zeros(1, 1, 4, 5, dtype=D))
     with pytest.raises(ValueError):
-        FeatureConsistencyLoss()(const(1, 3, 4, 4, 0), const(1, 2, 4, 4, 0))
+        FeatureConsistencyLoss(weight_schedule=None).compute(const(1, 3, 4, 4, 0), const(1, 2, 4, 4, 0))
 
 
 def test_no_valid_pixel_gives_zero_not_nan():
     img = const(1, 3, 4, 4, 0.2)
-    out = PhotometricLoss()(img, img + 0.1, valid=torch.zeros(1, 1, 4, 4,
+    out = PhotometricLoss().compute(img, img + 0.1, valid=torch.zeros(1, 1, 4, 4,
                                                               dtype=D))
     assert out == 0 and not torch.isnan(out)
 
@@ -231,9 +231,9 @@ def test_no_valid_pixel_gives_zero_not_nan():
 def test_no_valid_pixel_gives_zero_not_nan_everywhere():
     feat = const(1, 2, 3, 3, 1.0)
     none = torch.zeros(1, 1, 3, 3, dtype=D)
-    assert FeatureConsistencyLoss()(feat, feat + 1, valid=none) == 0
+    assert FeatureConsistencyLoss(weight_schedule=None).compute(feat, feat + 1, valid=none) == 0
     o = torch.full((1, 1, 3, 3), 0.3, dtype=D)
-    assert OcclusionLoss()(o, none, valid=none) == 0
+    assert OcclusionLoss().compute(o, none, valid=none) == 0
 
 
 # ------------------------------------------------------------ census
@@ -277,7 +277,7 @@ def test_census_transform_and_loss_against_numpy_loops():
                                atol=1e-12)
     loss = PhotometricLoss(error='census', loss_weight=2.0)
     torch.testing.assert_close(
-        loss(ta, tb), torch.tensor(2.0 * census_distance_np(a, b).mean(),
+        loss.compute(ta, tb), torch.tensor(2.0 * census_distance_np(a, b).mean(),
                                    dtype=D))
     # weighted by (1 - O_est) and averaged over valid pixels as eq. 5
     occ = torch.from_numpy(rng.random((1, 1, 5, 6)) * 0.5)
@@ -285,10 +285,10 @@ def test_census_transform_and_loss_against_numpy_loops():
     valid[..., 0] = 0
     per = census_distance_np(a, b) * (1 - occ[0, 0].numpy())
     torch.testing.assert_close(
-        PhotometricLoss(error='census')(ta, tb, occ, None, valid),
+        PhotometricLoss(error='census').compute(ta, tb, occ, None, valid),
         torch.tensor(per[:, 1:].mean(), dtype=D))
     # identical images: 0
-    assert PhotometricLoss(error='census')(ta, ta.clone()) == 0
+    assert PhotometricLoss(error='census').compute(ta, ta.clone()) == 0
     with pytest.raises(ValueError, match='odd'):
         census_transform(ta, patch_size=4)
 
@@ -301,28 +301,34 @@ def test_census_ignores_a_brightness_offset_that_l1_sees():
     brighter = img + 0.1
     interior = torch.zeros(1, 1, 9, 10, dtype=D)
     interior[..., 3:-3, 3:-3] = 1
-    census = PhotometricLoss(error='census')(img, brighter, valid=interior)
-    l1 = PhotometricLoss(beta=0.0)(img, brighter, valid=interior)
+    census = PhotometricLoss(error='census').compute(img, brighter, valid=interior)
+    l1 = PhotometricLoss(beta=0.0).compute(img, brighter, valid=interior)
     assert abs(census.item()) < 1e-12
     torch.testing.assert_close(l1, torch.tensor(0.1, dtype=D))
     # over the whole image only the border moves, far less than L1
-    assert PhotometricLoss(error='census')(img, brighter) < 0.5 * 0.1
+    assert PhotometricLoss(error='census').compute(img, brighter) < 0.5 * 0.1
 
 
-def test_photometric_detach_occlusion_stops_only_the_occlusion_gradient():
-    torch.manual_seed(4)
-    img = torch.rand(1, 3, 4, 5, dtype=D)
-    warped = torch.rand(1, 3, 4, 5, dtype=D, requires_grad=True)
-    occ = (torch.rand(1, 1, 4, 5, dtype=D) * 0.8).requires_grad_()
-    det = PhotometricLoss(detach_occlusion=True)(img, warped, occ)
-    ref = PhotometricLoss()(img, warped, occ)
-    torch.testing.assert_close(det, ref)  # same value
-    g_occ, g_warped = torch.autograd.grad(det, (occ, warped),
-                                          allow_unused=True)
-    assert g_occ is None and g_warped is not None
-    g_occ_ref, g_warped_ref = torch.autograd.grad(ref, (occ, warped))
-    assert g_occ_ref.abs().sum() > 0
-    torch.testing.assert_close(g_warped, g_warped_ref)
+def test_photometric_grad_to_flow_only_stops_the_occlusion_gradient():
+    """grad_to=('flow',): the same L_pm, no gradient into O_est, the same
+    gradient into the flow as the default ('flow', 'occ')."""
+    out, imgs = _decoder_out(), _pair_imgs()
+
+    def grads(**kw):
+        ctx, leaves = _ctx(out, imgs)
+        pm = PhotometricLoss(seg_error=False, **kw)
+        value = pm(ctx)['loss_pm']
+        g = torch.autograd.grad(value, leaves['flows'] + leaves['occs'],
+                                allow_unused=True)
+        return value, g[:4], g[4:]
+    v_ref, gf_ref, go_ref = grads()
+    v, gf, go = grads(grad_to=['flow'])
+    torch.testing.assert_close(v, v_ref)
+    assert go_ref[3].abs().sum() > 0 and all(g is None for g in go)
+    torch.testing.assert_close(gf[3], gf_ref[3])
+    with pytest.raises(ValueError, match="grad_to names 'occ'"):
+        PhotometricLoss(occlusion_weighting=False, grad_to=['flow', 'occ'])
+    assert PhotometricLoss(occlusion_weighting=False).grad_to == ('flow', )
 
 
 # ------------------------------------------------- second-order smoothness
@@ -337,10 +343,10 @@ def test_second_order_smoothness_affine_field_costs_nothing():
     a, b, c, d, e, f = 0.3, -0.7, 2.0, 1.1, 0.25, -4.0
     flow = torch.stack([a * x + b * y + c, d * x + e * y + f], 1)
     flat = const(1, 3, 6, 7, 0.4)
-    second = SmoothnessLoss(order=2, loss_weight=1.0)(flow, flat)
+    second = SmoothnessLoss(order=2, loss_weight=1.0).compute(flow, flat)
     assert abs(second.item()) < 1e-12
     # first order: mean over the two directions of |du| + |dv|
-    first = SmoothnessLoss(order=1, loss_weight=1.0)(flow, flat)
+    first = SmoothnessLoss(order=1, loss_weight=1.0).compute(flow, flat)
     expected = 0.5 * ((abs(a) + abs(d)) + (abs(b) + abs(e)))
     torch.testing.assert_close(first, torch.tensor(expected, dtype=D))
 
@@ -354,7 +360,7 @@ def test_second_order_smoothness_quadratic_field_and_edge_by_hand():
     flow = torch.stack([q * x * x + r * y * y, t * y * y], 1)
     flat = const(1, 3, h, w, 0.5)
     expected = 0.5 * (2 * abs(q) + (2 * abs(r) + 2 * abs(t)))
-    torch.testing.assert_close(SmoothnessLoss(order=2)(flow, flat),
+    torch.testing.assert_close(SmoothnessLoss(order=2).compute(flow, flat),
                                torch.tensor(0.5 * expected, dtype=D))
     # u = q x^3: second difference 6 q p at column p. A vertical image edge
     # (0.1) between columns 2 and 3 weights the x term at the interior column
@@ -368,7 +374,8 @@ def test_second_order_smoothness_quadratic_field_and_edge_by_hand():
                  for p in cols) / len(cols)
     expected = 0.5 * (x_term + 2 * abs(t))
     torch.testing.assert_close(
-        SmoothnessLoss(order=2, loss_weight=1.0)(flow, img),
+        SmoothnessLoss(order=2, loss_weight=1.0,
+                       edge_constant=10.0).compute(flow, img),
         torch.tensor(expected, dtype=D))
 
 
@@ -377,9 +384,9 @@ def test_second_order_smoothness_gradcheck_and_errors():
     flow = torch.randn(1, 2, 4, 5, dtype=D, requires_grad=True)
     img = torch.rand(1, 3, 4, 5, dtype=D)
     assert torch.autograd.gradcheck(
-        lambda fl: SmoothnessLoss(order=2)(fl, img), (flow, ))
+        lambda fl: SmoothnessLoss(order=2).compute(fl, img), (flow, ))
     with pytest.raises(ValueError, match='3x3'):
-        SmoothnessLoss(order=2)(flow[..., :2, :], img[..., :2, :])
+        SmoothnessLoss(order=2).compute(flow[..., :2, :], img[..., :2, :])
     with pytest.raises(ValueError, match='order'):
         SmoothnessLoss(order=3)
     with pytest.raises(ValueError, match='resolution'):
@@ -393,44 +400,88 @@ def test_consistency_normalize_by_hand():
     feat = torch.tensor([[[[3.0, 1.0]], [[4.0, 0.0]]]], dtype=D)
     warped = torch.tensor([[[[8.0, 0.0]], [[6.0, 5.0]]]], dtype=D)
     per_pixel = [(0.2**2 + 0.2**2) / 2, (1.0 + 1.0) / 2]
-    loss = FeatureConsistencyLoss(normalize=True)
+    loss = FeatureConsistencyLoss(normalize=True, weight_schedule=None)
     torch.testing.assert_close(
-        loss(feat, warped), torch.tensor(10 * sum(per_pixel) / 2, dtype=D))
+        loss.compute(feat, warped), torch.tensor(10 * sum(per_pixel) / 2, dtype=D))
     # a per-pixel rescaling of either side changes nothing
     scale = torch.tensor([[[[7.0, 0.1]]]], dtype=D)
-    torch.testing.assert_close(loss(feat * scale, warped / scale),
-                               loss(feat, warped))
+    torch.testing.assert_close(loss.compute(feat * scale, warped / scale),
+                               loss.compute(feat, warped))
     # without normalisation the raw difference counts
     raw = ((8 - 3)**2 + (6 - 4)**2) / 2 + (1 + 25) / 2
-    torch.testing.assert_close(FeatureConsistencyLoss()(feat, warped),
+    torch.testing.assert_close(FeatureConsistencyLoss(weight_schedule=None).compute(feat, warped),
                                torch.tensor(10 * raw / 2, dtype=D))
 
 
-def test_consistency_stop_grad_warped():
-    torch.manual_seed(6)
-    feat = torch.rand(1, 3, 2, 4, dtype=D, requires_grad=True)
-    warped = torch.rand(1, 3, 2, 4, dtype=D, requires_grad=True)
-    out = FeatureConsistencyLoss(stop_grad='warped')(feat, warped)
-    g_feat, g_warped = torch.autograd.grad(out, (feat, warped),
-                                           allow_unused=True)
-    assert g_warped is None
-    # d/dS of 10 * mean_p mean_c (S' - S)^2 = -10 * 2 (S' - S) / (C * n)
-    ref = -10 * 2 * (warped - feat).detach() / (3 * 8)
-    torch.testing.assert_close(g_feat, ref)
-    # 'none' (the paper): the neighbour is pulled as well
-    out = FeatureConsistencyLoss()(feat, warped)
-    g_warped = torch.autograd.grad(out, warped)[0]
-    torch.testing.assert_close(g_warped, -ref)
+def _cons_grads(grad_to, level=-1):
+    """Gradients of L_cons (on shared features of level ``level``) into the
+    frame's own features, its partner's and the flow of the matching
+    level."""
+    out, imgs = _decoder_out(), _pair_imgs()
+    g = torch.Generator().manual_seed(9)
+    feat = torch.rand(2, 3, 4, 3, generator=g, dtype=D, requires_grad=True)
+    ctx, leaves = _ctx(out, imgs, shared=[feat])
+    loss = FeatureConsistencyLoss(weight_schedule=None, level=level,
+                                  occlusion_mask=False, grad_to=grad_to)
+    value = loss(ctx)['loss_cons']
+    g_feat, g_flow = torch.autograd.grad(value, (feat, leaves['flows'][2]),
+                                         allow_unused=True)
+    return value, g_feat, g_flow
 
 
-def test_consistency_level_and_stop_grad_validation():
+def test_consistency_grad_to_routes_each_path():
+    """grad_to: 'seg' = the frame's own S, 'target' = the partner inside
+    S', 'flow' = the warp. Each path is checked against the full gradient
+    (all three) by autograd on the same tensors."""
+    v_all, g_all, gf_all = _cons_grads(['seg', 'target', 'flow'])
+    v_seg, g_seg, gf_seg = _cons_grads(['seg'])
+    v_sf, g_sf, gf_sf = _cons_grads(['seg', 'flow'])
+    torch.testing.assert_close(v_seg, v_all)  # routing never changes values
+    assert gf_seg is None  # efc_mm's default: the flow is not trained
+    assert gf_sf is not None and gf_sf.abs().sum() > 0  # "TC" of Table 2
+    torch.testing.assert_close(gf_sf, gf_all)
+    torch.testing.assert_close(g_sf, g_seg)  # the partner stays a target
+    assert (g_all - g_seg).abs().sum() > 0  # 'target' adds the partner's
+    # the seg-only gradient by hand: d/dS 10 mean (S' - S)^2 / C over valid
+    _, _, gt_only = _cons_grads(['target'])
+    assert gt_only is None
+
+
+def test_consistency_level_and_grad_to_validation():
     assert FeatureConsistencyLoss(level='seg').level == 'seg'
     assert FeatureConsistencyLoss(level=2).level == 2
     for bad in ('deepest', 1.5, None):
         with pytest.raises(ValueError, match='level'):
             FeatureConsistencyLoss(level=bad)
-    with pytest.raises(ValueError, match='stop_grad'):
-        FeatureConsistencyLoss(stop_grad='both')
+    with pytest.raises(ValueError, match="grad_to.*'occ'"):
+        FeatureConsistencyLoss(grad_to=['seg', 'occ'])
+    with pytest.raises(ValueError, match='grad_to is empty'):
+        FeatureConsistencyLoss(grad_to=[])
+    assert FeatureConsistencyLoss().grad_to == ('seg', )
+    assert OcclusionLoss().grad_to == ('occ', )
+    with pytest.raises(ValueError, match='grad_to'):
+        SmoothnessLoss(grad_to=['seg'])
+
+
+def test_fractional_schedule_follows_the_run_length():
+    """Floats are fractions of max_iters: the same config gives the same
+    ramp at 400 and 4000 iterations; integers stay iterations."""
+    for max_iters in (400, 4000):
+        loss = FeatureConsistencyLoss(loss_weight=10.0)  # 0.3 -> 0.5
+        for frac, weight in ((0.29, 0.0), (0.4, 5.0), (0.5, 10.0),
+                             (0.9, 10.0)):
+            loss.set_iteration(int(round(frac * max_iters)), max_iters)
+            assert loss.current_weight == pytest.approx(weight), (max_iters,
+                                                                  frac)
+    loss = FeatureConsistencyLoss()
+    loss.set_iteration(10)
+    with pytest.raises(RuntimeError, match='fractions of the run'):
+        loss.current_weight
+    with pytest.raises(ValueError, match='weight_schedule'):
+        FeatureConsistencyLoss(weight_schedule=dict(begin=0.5, end=1.5))
+    absolute = FeatureConsistencyLoss(weight_schedule=dict(begin=10, end=20))
+    absolute.set_iteration(15, 4000)
+    assert absolute.current_weight == pytest.approx(5.0)
 
 
 # ------------------------------------------------ occlusion target options
@@ -504,13 +555,13 @@ def test_occlusion_option_validation_and_nan_propagates():
     # give a NaN loss, not an exception inside the BCE
     o = torch.full((1, 1, 2, 2), 0.3, dtype=D)
     o[..., 0, 0] = float('nan')
-    out = OcclusionLoss()(o, torch.zeros_like(o))
+    out = OcclusionLoss().compute(o, torch.zeros_like(o))
     assert torch.isnan(out)
 
 
 # ---------------------------------------------------- BaseEFCLoss options
 def test_weight_schedule_ramp_by_hand():
-    loss = SmoothnessLoss(loss_weight=2.0,
+    loss = SmoothnessLoss(loss_weight=2.0, order=1,
                           weight_schedule=dict(begin=10, end=20))
     for it, weight in ((0, 0.0), (9, 0.0), (10, 0.0), (12, 0.4),
                        (15, 1.0), (20, 2.0), (1000, 2.0)):
@@ -521,7 +572,7 @@ def test_weight_schedule_ramp_by_hand():
     x, _ = _grid(3, 4)
     flow = torch.stack([x, torch.zeros_like(x)], 1)
     loss.set_iteration(15)
-    torch.testing.assert_close(loss(flow, const(1, 3, 3, 4, 0.5)),
+    torch.testing.assert_close(loss.compute(flow, const(1, 3, 3, 4, 0.5)),
                                torch.tensor(1.0 * 0.5, dtype=D))
     # begin == end: a step
     step = OcclusionLoss(weight_schedule=dict(begin=5, end=5))
@@ -548,7 +599,11 @@ def test_level_weights_validation():
     for bad in ([], [1.0, -0.5]):
         with pytest.raises(ValueError, match='level_weights'):
             PhotometricLoss(level_weights=bad)
-    assert SmoothnessLoss().weights_for(3) == [1.0, 1.0, 1.0]
+    assert SmoothnessLoss().weights_for(3) == [0.0, 0.0, 1.0]  # 'finest'
+    assert SmoothnessLoss(level_weights='all').weights_for(3) == [1.0] * 3
+    assert SmoothnessLoss(level_weights=None).weights_for(2) == [1.0] * 2
+    with pytest.raises(ValueError, match='level_weights'):
+        SmoothnessLoss(level_weights='coarsest')
     loss = SmoothnessLoss(level_weights=[0, 0.5])
     assert loss.weights_for(2) == [0.0, 0.5]
     with pytest.raises(ValueError, match='2 entries.*4 levels'):
@@ -560,7 +615,25 @@ def _flow_decoder(**losses):
     from model_utils import TINY_FLOW
 
     from efc_mm.models.flow_decoders import EFCFlowDecoder
-    return EFCFlowDecoder(in_channels=(8, 16, 32, 32), **TINY_FLOW, **losses)
+    return EFCFlowDecoder(in_channels=(8, 16, 32, 32), **TINY_FLOW,
+                          losses=losses)
+
+
+def _ctx(out, imgs, shared=None, labelled=None):
+    """A PairContext over given decoder outputs (leaf tensors, so a test
+    can ask autograd where a term's gradient goes) and images in [0, 1];
+    returns ``(ctx, leaves)``."""
+    from efc_mm.structures import PairContext
+    leaves = dict(flows=[f.clone().requires_grad_() for f in out['flows']],
+                  occs=[o.clone().requires_grad_()
+                        for o in out['occlusions']])
+    flow_out = dict(flows=leaves['flows'], occlusions=leaves['occs'],
+                    strides=out['strides'])
+    n = imgs.shape[0]
+    ctx = PairContext(imgs, imgs, shared or [], labelled or [False] * n,
+                      seg_fn=lambda sh: (None, None),
+                      flow_fn=lambda: flow_out)
+    return ctx, leaves
 
 
 def _swap(x):
@@ -598,15 +671,16 @@ def test_loss_by_feat_level_weights_finest_only(finest):
     flow)."""
     lw = [0, 0, 0, finest]
     dec = _flow_decoder(
-        loss_photometric=dict(type='PhotometricLoss', seg_error=False,
-                              level_weights=lw),
-        loss_smoothness=dict(type='SmoothnessLoss', level_weights=lw),
-        loss_occlusion=dict(type='OcclusionLoss', level_weights=lw))
+        photometric=dict(type='PhotometricLoss', seg_error=False,
+                         resolution='level', level_weights=lw),
+        smoothness=dict(type='SmoothnessLoss', resolution='level',
+                        level_weights=lw),
+        occlusion=dict(type='OcclusionLoss', level_weights=lw))
     out = _decoder_out(nan_levels=(0, 1, 2))
     imgs = _pair_imgs()
-    terms = []
-    losses = dec.loss_by_feat(out, imgs, terms=terms)
-    assert {lvl for _, lvl, _, _ in terms} == {3}
+    ctx, _ = _ctx(out, imgs)
+    losses = dec.loss_by_feat(ctx)
+    assert {lvl for _, lvl, _, _ in ctx.terms} == {3}
     flow = out['flows'][3] * 0.25  # input px -> px of the 8 x 6 grid
     occ = out['occlusions'][3]
     img = torch.nn.functional.avg_pool2d(imgs, 4)
@@ -616,9 +690,10 @@ def test_loss_by_feat_level_weights_finest_only(finest):
     sm, oc = SmoothnessLoss(), OcclusionLoss()
     expected = dict(loss_pm=0, loss_sm=0, loss_occ=0)
     for s in (slice(0, 1), slice(1, 2)):
-        expected['loss_pm'] += pm(img[s], warped[s], occ[s], None, valid[s])
-        expected['loss_sm'] += sm(flow[s], img[s])
-        expected['loss_occ'] += oc(occ[s], target[s])
+        expected['loss_pm'] += pm.compute(img[s], warped[s], occ[s], None,
+                                          valid[s])
+        expected['loss_sm'] += sm.compute(flow[s], img[s])
+        expected['loss_occ'] += oc.compute(occ[s], target[s])
     assert set(losses) == set(expected)
     for k, v in expected.items():
         assert torch.isfinite(losses[k])
@@ -633,15 +708,15 @@ def test_loss_by_feat_input_resolution():
 
     def decoder(resolution):
         return _flow_decoder(
-            loss_photometric=dict(type='PhotometricLoss', seg_error=False,
-                                  resolution=resolution, level_weights=lw),
-            loss_smoothness=dict(type='SmoothnessLoss',
-                                 resolution=resolution, level_weights=lw),
-            loss_occlusion=dict(type='OcclusionLoss', level_weights=lw))
+            photometric=dict(type='PhotometricLoss', seg_error=False,
+                             resolution=resolution, level_weights=lw),
+            smoothness=dict(type='SmoothnessLoss', resolution=resolution,
+                            level_weights=lw),
+            occlusion=dict(type='OcclusionLoss', level_weights=lw))
 
     out, imgs = _decoder_out(), _pair_imgs()
-    got = decoder('input').loss_by_feat(out, imgs)
-    level = decoder('level').loss_by_feat(out, imgs)
+    got = decoder('input').loss_by_feat(_ctx(out, imgs)[0])
+    level = decoder('level').loss_by_feat(_ctx(out, imgs)[0])
 
     def up(x):
         return torch.nn.functional.interpolate(
@@ -652,8 +727,9 @@ def test_loss_by_feat_input_resolution():
     pm, sm = PhotometricLoss(seg_error=False), SmoothnessLoss()
     exp_pm = exp_sm = 0
     for s in (slice(0, 1), slice(1, 2)):
-        exp_pm = exp_pm + pm(imgs[s], warped[s], occ[s], None, valid[s])
-        exp_sm = exp_sm + sm(flow[s], imgs[s])
+        exp_pm = exp_pm + pm.compute(imgs[s], warped[s], occ[s], None,
+                                     valid[s])
+        exp_sm = exp_sm + sm.compute(flow[s], imgs[s])
     torch.testing.assert_close(got['loss_pm'], exp_pm)
     torch.testing.assert_close(got['loss_sm'], exp_sm)
     for key in ('loss_pm', 'loss_sm'):
@@ -663,21 +739,23 @@ def test_loss_by_feat_input_resolution():
 
 def test_loss_by_feat_scheduled_weight_zero_is_absent():
     dec = _flow_decoder(
-        loss_photometric=dict(type='PhotometricLoss', seg_error=False),
-        loss_smoothness=dict(type='SmoothnessLoss',
-                             weight_schedule=dict(begin=5, end=10)))
+        photometric=dict(type='PhotometricLoss', seg_error=False),
+        smoothness=dict(type='SmoothnessLoss',
+                        weight_schedule=dict(begin=5, end=10)),
+        occlusion=dict(type='OcclusionLoss'))
     out, imgs = _decoder_out(64, 64), _pair_imgs(64, 64)  # every level
-    terms = []
-    losses = dec.loss_by_feat(out, imgs, terms=terms)
+    ctx, _ = _ctx(out, imgs)
+    losses = dec.loss_by_feat(ctx)
     assert set(losses) == {'loss_pm', 'loss_occ'}
-    assert all(name != 'loss_sm' for name, *_ in terms)
-    dec.loss_smoothness.set_iteration(7)  # weight 0.5 * 2 / 5
-    ramp = dec.loss_by_feat(out, imgs)['loss_sm']
-    dec.loss_smoothness.set_iteration(10)
-    full = dec.loss_by_feat(out, imgs)['loss_sm']
+    assert all(name != 'loss_sm' for name, *_ in ctx.terms)
+    sm = dec.losses[1]
+    sm.set_iteration(7)  # weight 0.5 * 2 / 5
+    ramp = dec.loss_by_feat(_ctx(out, imgs)[0])['loss_sm']
+    sm.set_iteration(10)
+    full = dec.loss_by_feat(_ctx(out, imgs)[0])['loss_sm']
     torch.testing.assert_close(ramp, 0.4 * full)
-    torch.testing.assert_close(dec.loss_by_feat(out, imgs)['loss_pm'],
-                               losses['loss_pm'])
+    torch.testing.assert_close(dec.loss_by_feat(_ctx(out, imgs)[0])[
+        'loss_pm'], losses['loss_pm'])
 
 
 def test_occlusion_bce_runs_in_float32_outside_autocast(monkeypatch):
@@ -702,7 +780,7 @@ def test_occlusion_bce_runs_in_float32_outside_autocast(monkeypatch):
     tgt = (torch.rand(2, 1, 5, 6, generator=g) > 0.5).float()
     loss = OcclusionLoss(alpha=0.2, loss_weight=1.0)
     with torch.autocast(device_type='cpu', dtype=torch.bfloat16):
-        value = loss(occ.to(torch.bfloat16), tgt)
+        value = loss.compute(occ.to(torch.bfloat16), tgt)
     assert seen == [(torch.float32, torch.float32, False)]
     o = occ.to(torch.bfloat16).double()
     t = tgt.double()

@@ -103,9 +103,6 @@ def test_flow_decoder_shapes_every_level():
     # odd sizes (713-like rounding) still give consistent levels
     out = dec(_pyramid(1, 90, 70), _pyramid(1, 90, 70))
     assert out['flows'][-1].shape[-2:] == (23, 18)
-    # also registered in mmflow's registry
-    from efc_mm.registry import FLOW_MODELS
-    assert FLOW_MODELS.get('EFCFlowDecoder') is type(dec)
 
 
 def test_flow_decoder_clear_errors():
@@ -245,12 +242,11 @@ def _flow_only_cfg(**photometric):
     cfg = tiny_model_cfg('psp')
     cfg['decode_head']['loss_decode']['loss_weight'] = 0.0
     cfg['auxiliary_head']['loss_decode']['loss_weight'] = 0.0
-    cfg['loss_consistency'] = None
-    cfg['flow_decoder'].update(
-        loss_occlusion=None,
-        loss_photometric=dict(type='PhotometricLoss',
-                              occlusion_weighting=False, seg_error=False,
-                              **photometric))
+    cfg['losses'] = None
+    cfg['flow_decoder']['losses'].update(
+        occlusion=None,
+        photometric=dict(type='PhotometricLoss', occlusion_weighting=False,
+                         seg_error=False, **photometric))
     return cfg
 
 
@@ -264,30 +260,29 @@ def test_absent_loss_modules_are_absent_losses():
 
 def test_impossible_combinations_fail_at_build_naming_keys():
     cfg = tiny_model_cfg('psp')
-    cfg['flow_decoder']['loss_occlusion'] = None  # O_est in L_pm, untrained
-    with pytest.raises(ValueError, match='occlusion_weighting.*loss_occlusion'):
+    cfg['flow_decoder']['losses']['occlusion'] = None  # O_est in L_pm, untrained
+    with pytest.raises(ValueError, match='occlusion_weighting.*OcclusionLoss'):
         MODELS.build(cfg)
     cfg = tiny_model_cfg('psp')
-    cfg['flow_decoder']['loss_occlusion'] = None
-    cfg['flow_decoder']['loss_photometric']['occlusion_weighting'] = False
-    with pytest.raises(ValueError, match='occlusion_mask.*loss_occlusion'):
+    cfg['flow_decoder']['losses']['occlusion'] = None
+    cfg['flow_decoder']['losses']['photometric']['occlusion_weighting'] = False
+    with pytest.raises(ValueError, match='occlusion_mask.*OcclusionLoss'):
         MODELS.build(cfg)  # L_cons masked by an untrained O_est
     cfg = tiny_model_cfg('psp')
     cfg['flow_decoder'] = None
-    with pytest.raises(ValueError, match='loss_consistency.*flow_decoder'):
+    with pytest.raises(ValueError, match='FeatureConsistencyLoss.*flow'):
         MODELS.build(cfg)
     cfg = tiny_model_cfg('psp')
     cfg['flow_decoder']['frozen'] = True
     with pytest.raises(ValueError, match='frozen=True.*loss_'):
         MODELS.build(cfg)
     cfg = tiny_model_cfg('psp')
-    cfg['flow_decoder'].update(frozen=True, loss_photometric=None,
-                               loss_smoothness=None, loss_occlusion=None)
-    cfg['loss_consistency']['occlusion_mask'] = False
+    cfg['flow_decoder'].update(frozen=True, losses=None)
+    cfg['losses']['consistency']['occlusion_mask'] = False
     with pytest.raises(ValueError, match='flow_encoder'):
         MODELS.build(cfg)
     cfg = tiny_model_cfg('psp')
-    cfg['flow_decoder']['loss_smoothness']['level_weights'] = [1, 1]
+    cfg['flow_decoder']['losses']['smoothness']['level_weights'] = [1, 1]
     with pytest.raises(ValueError, match='level_weights.*4 levels'):
         MODELS.build(cfg)
 
@@ -299,7 +294,7 @@ def test_loss_weight_schedule_follows_the_runner_iteration():
     from mmengine.logging import MessageHub
     cfg = tiny_model_cfg('psp')
     # features (not the seg output, whose dropout would differ per call)
-    cfg['loss_consistency'].update(weight_schedule=dict(begin=10, end=20),
+    cfg['losses']['consistency'].update(weight_schedule=dict(begin=10, end=20),
                                    level=-1)
     model = _build(cfg)
     inputs, samples = pair_batch(b=1)
@@ -311,7 +306,7 @@ def test_loss_weight_schedule_follows_the_runner_iteration():
             losses = model.loss(inputs, samples)
         values[it] = losses.get('loss_cons')
     assert values[0] is None and values[9] is None
-    lc = model.loss_consistency
+    lc = model.losses[0]
     lc.set_iteration(15)
     assert lc.current_weight == pytest.approx(5.0)  # 10 * (15-10)/(20-10)
     assert values[20].item() == pytest.approx(2 * values[15].item(), rel=1e-4)
@@ -323,7 +318,7 @@ def test_nan_loss_names_loss_scale_and_direction():
     cfg = tiny_model_cfg('psp')
     cfg['decode_head']['loss_decode']['loss_weight'] = 0.0
     cfg['auxiliary_head']['loss_decode']['loss_weight'] = 0.0
-    cfg['flow_decoder']['loss_photometric']['seg_error'] = False
+    cfg['flow_decoder']['losses']['photometric']['seg_error'] = False
     model = _build(cfg)
     inputs, samples = pair_batch(b=1)
     inputs[0, 1, :, :4, :4] = float('nan')
@@ -332,7 +327,7 @@ def test_nan_loss_names_loss_scale_and_direction():
         model.loss(inputs, samples)
     cfg = tiny_model_cfg('psp')
     cfg['flow_decoder'] = None
-    cfg['loss_consistency'] = None
+    cfg['losses'] = None
     model = _build(cfg)
     with pytest.raises(FloatingPointError, match='decode.loss_ce is NaN'):
         model.loss(inputs, samples)
@@ -410,50 +405,84 @@ def test_configs_parse_and_build(name, tmp_path):
     assert cfg.custom_imports.imports == ['efc_mm']
     model = MODELS.build(ConfigDict(_tiny_like(cfg.model.to_dict())))
     assert type(model).__name__ == 'EFCSegmentor'
-    expect = ABLATION.get(name.replace('.py', ''))
-    if expect is not None:
-        assert _row_of(model, cfg) == expect, name
 
 
 def _row_of(model, cfg) -> dict:
     """What a built model + config do, in the terms of the paper's tables."""
     dec = model.flow_decoder if model.with_flow else None
-    pm = getattr(dec, 'loss_photometric', None)
-    lc = model.loss_consistency
+    by_type = {type(m).__name__: m for m in model.efc_losses}
+    pm, lc = by_type.get('PhotometricLoss'), by_type.get(
+        'FeatureConsistencyLoss')
     ds = cfg.train_dataloader.dataset
     return dict(
         flow=model.with_flow,
         seg=model._trains_seg,
         frozen=bool(dec is not None and dec.frozen),
-        flow_loss=bool(dec is not None and dec.flow_losses),
-        occ=bool(dec is not None and dec.loss_occlusion is not None),
+        flow_loss=bool(dec is not None and len(dec.losses)),
+        occ='OcclusionLoss' in by_type,
         oe=bool(pm is not None and pm.seg_error),
         tc=lc is not None,
+        tc_trains_flow=bool(lc is not None and 'flow' in lc.grad_to),
         om=bool(lc is not None and lc.occlusion_mask),
         pairs=ds.get('pairs_per_snippet'),
         ud=bool(ds.get('with_unlabelled', False)))
 
 
-_FULL = dict(flow=True, seg=True, frozen=False, flow_loss=True, occ=True,
-             oe=True, tc=True, om=True)
-_UL = dict(flow=True, seg=False, frozen=False, flow_loss=True, occ=False,
-           oe=False, tc=False, om=False, pairs=None, ud=False)
-#: what each ablation row must be (the paper's Tables 1-2)
-ABLATION = {
-    't1_baseline_psp': dict(_FULL, flow=False, flow_loss=False, occ=False,
-                            oe=False, tc=False, om=False, pairs=1, ud=False),
-    't1_tcc_fix': dict(_FULL, frozen=True, flow_loss=False, occ=False,
-                       oe=False, om=False, pairs=1, ud=False),
-    't1_tcc_single': dict(_FULL, om=False, pairs=1, ud=False),
-    't1_tcc_single_om': dict(_FULL, pairs=1, ud=False),
-    'psp_efc_cityscapes': dict(_FULL, pairs=10, ud=False),  # TCC_multi+OM
-    't1_tcc_multi_om_ud': dict(_FULL, pairs=10, ud=True),
-    't2_ul': _UL,
-    't2_ul_oe': dict(_UL, seg=True, oe=True),
-    't2_ul_tc': dict(_UL, seg=True, tc=True),
-    't2_ul_oe_tc': dict(_UL, seg=True, oe=True, tc=True),
-    't2_full': dict(_FULL, pairs=None, ud=False),
-}
+def _paper_row(name: str) -> dict:
+    """What row ``name`` must do, read from the paper's vocabulary in the
+    name itself (Tables 1-2: TCC = temporal consistency through a flow, OM
+    = occlusion mask, UL = unsupervised flow losses, OE = O_error from the
+    segmentation, TC = L_cons also training the flow, UD = unlabelled
+    snippets), not from a second list of rows."""
+    if name == 'baseline':
+        return dict(flow=False, seg=True, tc=False, occ=False, pairs=1,
+                    ud=False)
+    if name.startswith('TCC') or name == 'UD':
+        return dict(flow=True, seg=True, tc=True, frozen=name == 'TCC_fix',
+                    om=name.endswith('OM') or name == 'UD',
+                    pairs=1 if ('single' in name or 'fix' in name) else 10,
+                    ud=name == 'UD', tc_trains_flow=False)
+    if name.startswith('UL'):
+        return dict(flow=True, flow_loss=True, seg='OE' in name or
+                    'TC' in name, oe='OE' in name, tc='TC' in name,
+                    tc_trains_flow='TC' in name, occ=False, om=False)
+    assert name == 'full', name
+    return dict(flow=True, seg=True, flow_loss=True, occ=True, oe=True,
+                tc=True, om=True)
+
+
+@pytest.mark.parametrize('row', [
+    'baseline', 'TCC_fix', 'TCC_single', 'TCC_single+OM', 'TCC_multi+OM',
+    'UD', 'UL', 'UL+OE', 'UL+TC', 'UL+OE+TC', 'full'])
+def test_paper_rows_do_what_the_tables_say(row, tmp_path):
+    """Every paper row of efc_mm.ablation, composed onto the synthetic
+    protocol, builds and does what its name means in Tables 1-2."""
+    from efc_mm.ablation import compose, row_names
+    assert row in row_names()
+    cfg = compose(osp.join(REPO, 'configs', 'synthetic',
+                           'psp_efc_tiny_synthetic.py'), row)
+    model = MODELS.build(ConfigDict(_tiny_like(cfg.model.to_dict())))
+    got = _row_of(model, cfg)
+    want = _paper_row(row)
+    assert {k: got[k] for k in want} == want, row
+
+
+def test_thin_ablation_configs_are_their_row_on_the_protocol():
+    """configs/ablation/*.py == efc_mm.ablation.compose(protocol, row): one
+    definition per row, the files only apply it."""
+    from efc_mm.ablation import compose, load_row
+    for path in sorted(glob.glob(osp.join(REPO, 'configs', 'ablation',
+                                          't*_*.py'))):
+        cfg = Config.fromfile(path)
+        if '_row_' not in cfg:
+            continue  # t2_full.py: the KITTI protocol itself
+        proto = [b for b in Config._get_base_files(path)
+                 if '_base_/ablation' not in b][0]
+        ref = compose(osp.join(osp.dirname(path), proto), cfg._row_.name)
+        assert cfg.model.to_dict() == ref.model.to_dict(), path
+        assert cfg.train_dataloader.to_dict() == \
+            ref.train_dataloader.to_dict(), path
+        assert load_row(cfg._row_.name)['name'] == cfg._row_.name
 
 
 def _tiny_like(cfg):
@@ -464,7 +493,7 @@ def _tiny_like(cfg):
     kind = ('dilation' if cfg['backbone']['type'] == 'DilatedVGG16' else
             'deeplab' if 'ASPP' in cfg['decode_head']['type'] else 'psp')
     tiny = tiny_model_cfg(kind)
-    for key in ('loss_consistency', 'shared_stages'):
+    for key in ('losses', 'shared_stages'):
         if key in cfg:
             tiny[key] = cfg[key]
     for head in ('decode_head', 'auxiliary_head'):
@@ -474,7 +503,7 @@ def _tiny_like(cfg):
         tiny['flow_decoder'] = None
     else:
         for key, value in cfg['flow_decoder'].items():
-            if key.startswith('loss_') or key == 'frozen':
+            if key in ('losses', 'frozen', 'detach_occ_features'):
                 tiny['flow_decoder'][key] = value
     if cfg.get('flow_encoder') is not None:
         tiny['flow_encoder'] = dict(init_cfg=None)
@@ -545,7 +574,7 @@ def test_overfit_flow_branch_on_synthetic_pair():
     i1, i2, gt = _synthetic_pair()
     from model_utils import pair_batch
     cfg = _flow_only_cfg(resolution='input')
-    cfg['flow_decoder']['loss_smoothness'] = dict(
+    cfg['flow_decoder']['losses']['smoothness'] = dict(
         type='SmoothnessLoss', resolution='input', order=2,
         edge_constant=150.0)
     torch.manual_seed(0)
@@ -591,11 +620,10 @@ def test_tcc_fix_loads_and_freezes_flow_branch(tmp_path):
         cfg['flow_encoder'] = dict(init_cfg=dict(
             type='PretrainedPart', checkpoint=str(path), prefix='backbone.'))
         cfg['flow_decoder'].update(
-            frozen=True, loss_photometric=None, loss_smoothness=None,
-            loss_occlusion=None, init_cfg=dict(
+            frozen=True, losses=None, init_cfg=dict(
                 type='PretrainedPart', checkpoint=str(path),
                 prefix='flow_decoder.'))
-        cfg['loss_consistency']['occlusion_mask'] = False
+        cfg['losses']['consistency']['occlusion_mask'] = False
         return cfg
 
     torch.manual_seed(1)
@@ -692,9 +720,8 @@ def test_own_flow_encoder_separates_the_gradients():
     # segmentation losses only (no flow loss, no L_cons): the reverse
     cfg = tiny_model_cfg('psp')
     cfg['flow_encoder'] = dict()
-    cfg['loss_consistency'] = None
-    cfg['flow_decoder'].update(loss_photometric=None, loss_smoothness=None,
-                               loss_occlusion=None)
+    cfg['losses'] = None
+    cfg['flow_decoder'].update(losses=None)
     model = _build(cfg)
     inputs, samples = pair_batch(b=1, labelled=(True, True))
     _train_step(model, inputs, samples)

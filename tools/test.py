@@ -64,6 +64,10 @@ def parse_args(argv=None):
         help='PyTorch CPU threads of this process (default on a CPU run: the '
         'cores not busy, i.e. CPUs minus the 1-min load average, at most '
         "PyTorch's default; OMP_NUM_THREADS, if set, is kept)")
+    parser.add_argument(
+        '--row', default=None,
+        help='an ablation row (configs/_base_/ablation/, e.g. baseline, '
+        '"UL+TC") applied to the config: efc_mm.ablation.apply_row')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args(argv)
     if args.checkpoint and args.checkpoint_opt and \
@@ -195,6 +199,9 @@ def main(argv=None):
                                      distributed=args.launcher != 'none')
     register_all_modules(init_default_scope=False)  # + runtime patches
     cfg = Config.fromfile(args.config)
+    if args.row is not None:
+        from efc_mm.ablation import apply_row
+        apply_row(cfg, args.row)
     cfg.launcher = args.launcher
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)

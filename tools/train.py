@@ -59,6 +59,10 @@ def parse_args(argv=None):
         'cores not busy, i.e. CPUs minus the 1-min load average, at most '
         "PyTorch's default; OMP_NUM_THREADS, if set, is kept)")
     # torch.distributed.launch passes --local-rank (torch >= 2.0)
+    parser.add_argument(
+        '--row', default=None,
+        help='an ablation row (configs/_base_/ablation/, e.g. baseline, '
+        '"UL+TC") applied to the config: efc_mm.ablation.apply_row')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args(argv)
     if 'LOCAL_RANK' not in os.environ:
@@ -72,6 +76,9 @@ def main(argv=None):
                                      distributed=args.launcher != 'none')
     register_all_modules(init_default_scope=False)  # + runtime patches
     cfg = Config.fromfile(args.config)
+    if args.row is not None:
+        from efc_mm.ablation import apply_row
+        apply_row(cfg, args.row)
     cfg.launcher = args.launcher
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
@@ -81,8 +88,10 @@ def main(argv=None):
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+        name = osp.splitext(osp.basename(args.config))[0]
+        if args.row is not None:
+            name += '_' + args.row.replace('+', '_')
+        cfg.work_dir = osp.join('./work_dirs', name)
 
     if args.amp:
         optim_wrapper = cfg.optim_wrapper.type

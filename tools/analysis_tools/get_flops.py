@@ -71,8 +71,8 @@ def stock_model_cfg(cfg) -> dict:
         return export_config(cfg)[0].model.to_dict(), True
     except NotStockMMSegError:
         model = copy.deepcopy(cfg.model.to_dict())
-        for k in ('flow_decoder', 'shared_stages', 'efc_losses',
-                  'loss_consistency'):
+        for k in ('flow_decoder', 'flow_encoder', 'shared_stages',
+                  'losses', 'check_finite'):
             model.pop(k, None)
         model['type'] = 'EncoderDecoder'
         model['train_cfg'] = dict()

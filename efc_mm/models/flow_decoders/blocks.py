@@ -133,7 +133,8 @@ class CostVolume(nn.Module):
         if self._corr_block is None:
             from mmflow.models.utils import CorrBlock
             self._corr_block = CorrBlock(
-                corr_cfg=dict(type='Correlation', kernel_size=1,
+                corr_cfg=dict(type='Correlation', _scope_='mmflow',
+                              kernel_size=1,
                               max_displacement=self.max_displacement,
                               stride=1, padding=0,
                               dilation_patch=self.dilation_patch),

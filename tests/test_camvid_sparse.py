@@ -393,3 +393,126 @@ def test_config_validates_one_pair(name):
     ev.process(outs, batch)
     res = ev.evaluate(1)
     assert 0 <= res['mIoU'] <= 100 and 0 <= res['TC(flow=DIS)'] <= 100
+
+
+# ------------------------------------------------------ the split override
+def _loaders_split(cfg):
+    tr = cfg.train_dataloader.dataset
+    return ((tr.label_stride, tr.label_offset),
+            (cfg.val_dataloader.dataset.exclude_label_stride,
+             cfg.val_dataloader.dataset.exclude_label_offset),
+            (cfg.test_dataloader.dataset.exclude_label_stride,
+             cfg.test_dataloader.dataset.exclude_label_offset))
+
+
+@pytest.mark.parametrize('name', CONFIGS)
+def test_label_split_override_changes_train_and_eval(name):
+    """``--cfg-options label_split.stride=5`` is the one override: train
+    label_stride and both evaluation exclude_label_strides follow."""
+    from efc_mm.datasets import apply_label_split
+    cfg = _cfg(name)
+    assert apply_label_split(cfg) == []        # the protocol as written
+    assert _loaders_split(cfg) == ((15, 0), ) * 3
+    cfg.merge_from_dict({'label_split.stride': 5, 'label_split.offset': 2})
+    changed = apply_label_split(cfg)
+    assert _loaders_split(cfg) == ((5, 2), ) * 3
+    assert 'train_dataloader.dataset.label_stride=5' in changed
+    assert 'test_dataloader.dataset.exclude_label_offset=2' in changed
+
+
+def test_label_split_in_a_child_config(tmp_path):
+    """A child config's ``label_split`` (resolved after the base wrote its
+    dataloader dicts) reaches every dataset; stride 1 means dense labels
+    and no held-out exclusion."""
+    from mmengine.config import Config
+
+    from efc_mm.datasets import apply_label_split
+    parent = osp.join(REPO_ROOT, 'configs', 'camvid_sparse', CONFIGS[0])
+    child = tmp_path / 'child.py'
+    child.write_text(f'_base_ = [{parent!r}]\nlabel_split = dict(stride=5)\n')
+    cfg = Config.fromfile(str(child))
+    assert cfg.label_split == dict(stride=5, offset=0)
+    assert _loaders_split(cfg) == ((15, 0), ) * 3   # resolved in the base
+    apply_label_split(cfg)
+    assert _loaders_split(cfg) == ((5, 0), ) * 3
+    child.write_text(f'_base_ = [{parent!r}]\nlabel_split = dict(stride=1)\n')
+    cfg = Config.fromfile(str(child))
+    apply_label_split(cfg)
+    assert _loaders_split(cfg) == ((1, 0), (None, 0), (None, 0))
+
+
+@pytest.mark.parametrize('override,fields', [
+    ({'train_dataloader.dataset.label_stride': 5},
+     ('train_dataloader.dataset.label_stride=5',
+      'val_dataloader.dataset.exclude_label_stride=15')),
+    ({'val_dataloader.dataset.exclude_label_stride': 5},
+     ('train_dataloader.dataset.label_stride=15',
+      'val_dataloader.dataset.exclude_label_stride=5')),
+    ({'test_dataloader.dataset.exclude_label_offset': 3},
+     ('train_dataloader.dataset.label_offset=0',
+      'test_dataloader.dataset.exclude_label_offset=3')),
+    # label_split changed, and the train field by hand to something else
+    ({'label_split.stride': 5, 'train_dataloader.dataset.label_stride': 3},
+     ('train_dataloader.dataset.label_stride=3',
+      'val_dataloader.dataset.exclude_label_stride=5')),
+])
+def test_mismatched_split_fails_naming_both_fields(override, fields):
+    from efc_mm.datasets import apply_label_split
+    cfg = _cfg(CONFIGS[0])
+    cfg.merge_from_dict(override)
+    with pytest.raises(ValueError, match='label split mismatch') as err:
+        apply_label_split(cfg)
+    for field in fields:
+        assert field in str(err.value)
+    assert 'label_split=dict(stride=S, offset=O)' in str(err.value)
+
+
+def test_fields_edited_alike_by_hand_are_kept():
+    from efc_mm.datasets import apply_label_split
+    cfg = _cfg(CONFIGS[0])
+    cfg.merge_from_dict({'train_dataloader.dataset.label_stride': 5,
+                         'val_dataloader.dataset.exclude_label_stride': 5,
+                         'test_dataloader.dataset.exclude_label_stride': 5})
+    assert apply_label_split(cfg) == []
+    assert _loaders_split(cfg) == ((5, 0), ) * 3
+
+
+def test_top_level_label_stride_is_refused():
+    """The trap of issue 19: a top-level ``label_stride`` reaches nothing."""
+    from efc_mm.datasets import apply_label_split
+    cfg = _cfg(CONFIGS[0])
+    cfg.merge_from_dict({'label_stride': 5})
+    with pytest.raises(ValueError, match=r'top-level label_stride=5.*'
+                       r'label_split=dict\(stride=S'):
+        apply_label_split(cfg)
+
+
+def test_other_frames_are_not_compared():
+    """An evaluation dataset over other frames (another data root) may use
+    any split; bad label_split values are refused."""
+    from efc_mm.datasets import apply_label_split, check_label_split
+    cfg = _cfg(CONFIGS[0])
+    cfg.merge_from_dict({'val_dataloader.dataset.data_root': '/elsewhere',
+                         'val_dataloader.dataset.exclude_label_stride': 5})
+    check_label_split(cfg)
+    cfg.merge_from_dict({'label_split.stride': 0})
+    with pytest.raises(ValueError, match='label_split: stride'):
+        apply_label_split(cfg)
+
+
+@pytest.mark.parametrize('tool', ['train.py', 'test.py'])
+def test_tools_refuse_a_mismatched_split(tool, tmp_path):
+    """Before any model or data is built."""
+    from conftest import load_script
+    main = load_script('tools', tool).main
+    args = [osp.join(REPO_ROOT, 'configs', 'camvid_sparse', CONFIGS[0]),
+            '--work-dir', str(tmp_path)]
+    if tool == 'test.py':
+        ckpt = tmp_path / 'never_loaded.pth'
+        ckpt.write_bytes(b'')
+        args.insert(1, str(ckpt))
+    with pytest.raises(ValueError, match='train_dataloader.dataset.'
+                       'label_stride=5.*val_dataloader.dataset.'
+                       'exclude_label_stride=15'):
+        main(args + ['--cfg-options',
+                     'train_dataloader.dataset.label_stride=5'])

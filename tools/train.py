@@ -16,6 +16,7 @@ import sys
 # Make `import efc_mm` work when run from a source checkout without install.
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
 
+from efc_mm.datasets import apply_label_split  # noqa: E402
 from efc_mm.utils import (check_config_types,  # noqa: E402
                          register_all_modules)
 from efc_mm.utils.cpu_threads import choose_cpu_threads  # noqa: E402
@@ -82,6 +83,8 @@ def main(argv=None):
     cfg.launcher = args.launcher
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
+    # CamVid sparse labels: label_split -> train and held-out eval datasets
+    apply_label_split(cfg)
     check_config_types(cfg, args.config)
 
     # work_dir priority: CLI > config > config file name

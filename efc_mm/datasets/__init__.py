@@ -3,7 +3,8 @@
 * :class:`CityscapesSequencePairDataset`: pairs of Cityscapes-layout
   snippets (real Cityscapes sequences and the synthetic world).
 * :class:`CamVidVideoDataset` / :class:`CamVidDataset`: CamVid pairs and
-  single frames (SegNet layout).
+  single frames (SegNet layout); :func:`apply_label_split` writes a
+  config's ``label_split`` into its train and evaluation datasets.
 * :class:`KITTIFlowPairDataset`: KITTI unsupervised training pairs and
   KITTI 2015 flow evaluation.
 * :class:`VideoFramesPairDataset`: your own clips (folders of frames, a few
@@ -20,7 +21,8 @@
   generate it on first use.
 """
 from . import transforms  # noqa: F401
-from .camvid_video import CamVidDataset, CamVidVideoDataset
+from .camvid_video import (CamVidDataset, CamVidVideoDataset,
+                           apply_label_split, check_label_split)
 from .cityscapes_sequence import CityscapesSequencePairDataset
 from .kitti_flow import KITTIFlowPairDataset
 from .pair_sampling import (DataLayoutError, DataVerificationError,
@@ -37,5 +39,5 @@ __all__ = [
     'SyntheticWorldDataset', 'VideoFramesPairDataset', 'PairDrawMixin',
     'scan_files', 'verify_dataset', 'DataLayoutError',
     'DataVerificationError', 'transforms', 'MultiSourcePairDataset',
-    'MultiSourceSampler'
+    'MultiSourceSampler', 'apply_label_split', 'check_label_split'
 ]

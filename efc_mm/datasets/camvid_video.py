@@ -381,3 +381,190 @@ class CamVidVideoDataset(PairDrawMixin, BaseSegDataset):
                         imgs.add(self._raw_path(item['seq'], f))
         for seq, (imgs, labs) in sorted(groups.items()):
             yield f'sequence {seq}', sorted(imgs), sorted(labs)
+
+
+# ------------------------------------------------------------------------
+# The label split of a config: one override for train and evaluation
+# ------------------------------------------------------------------------
+#: top-level config key of the split: ``dict(stride=15, offset=0)``
+LABEL_SPLIT_KEY = 'label_split'
+#: the split the dataset dicts of a base config were written with (set by
+#: ``configs/_base_/datasets/camvid_sparse.py``; tells an override of
+#: ``label_split`` from a dataset field edited by hand)
+LABEL_SPLIT_BASE_KEY = '_label_split_base_'
+_LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
+#: (stride field, offset field) of each role
+_SPLIT_FIELDS = {'train': ('label_stride', 'label_offset'),
+                 'eval': ('exclude_label_stride', 'exclude_label_offset')}
+
+
+def _type_name(ds) -> str:
+    t = ds.get('type')
+    if isinstance(t, str):
+        return t.split('.')[-1]
+    return getattr(t, '__name__', '')
+
+
+def _camvid_dataset_cfgs(cfg) -> List[Tuple[str, dict, str]]:
+    """``(path, dataset dict, role)`` of every CamVid dataset of the train /
+    val / test dataloaders (dataset wrappers included): role ``'train'``
+    (:class:`CamVidVideoDataset` in train mode: ``label_stride``) or
+    ``'eval'`` (consecutive :class:`CamVidVideoDataset` or
+    :class:`CamVidDataset`: ``exclude_label_stride``)."""
+    from .pair_sampling import resolve_mode
+    out = []
+
+    def walk(path, ds):
+        if not hasattr(ds, 'get'):
+            return
+        name = _type_name(ds)
+        if name == 'CamVidVideoDataset':
+            try:
+                mode = resolve_mode(ds.get('mode'),
+                                    bool(ds.get('test_mode', False)))
+            except ValueError:
+                return  # the dataset itself names a bad mode
+            out.append((path, ds, 'train' if mode == 'train' else 'eval'))
+        elif name == 'CamVidDataset':
+            out.append((path, ds, 'eval'))
+        if hasattr(ds.get('dataset'), 'get'):
+            walk(f'{path}.dataset', ds['dataset'])
+        if isinstance(ds.get('datasets'), (list, tuple)):
+            for i, sub in enumerate(ds['datasets']):
+                walk(f'{path}.datasets.{i}', sub)
+
+    for loader in _LOADERS:
+        dl = cfg.get(loader)
+        if hasattr(dl, 'get') and dl.get('dataset') is not None:
+            walk(f'{loader}.dataset', dl['dataset'])
+    return out
+
+
+def _split_of(ds, role) -> Tuple[int, int]:
+    """``(stride, offset)`` a dataset dict uses (``stride`` 1: no split)."""
+    s_key, o_key = _SPLIT_FIELDS[role]
+    if role == 'train':
+        return ds.get(s_key, 1), ds.get(o_key, 0)
+    stride = ds.get(s_key)
+    return (1 if stride is None else stride), ds.get(o_key, 0)
+
+
+def _describe(path, ds, role) -> str:
+    s_key, o_key = _SPLIT_FIELDS[role]
+    stride, offset = _split_of(ds, role)
+    if role == 'eval' and stride == 1:
+        stride = None
+    return f'{path}.{s_key}={stride!r}, {path}.{o_key}={offset!r}'
+
+
+def _frames_key(ds) -> Tuple:
+    """The frames a dataset reads (data root and image folder)."""
+    prefix = ds.get('data_prefix') or {}
+    img = prefix.get('img_path', '') if hasattr(prefix, 'get') else ''
+    return (osp.normpath(str(ds.get('data_root') or '')),
+            osp.normpath(str(img or '')))
+
+
+def _parse_split(value, where: str) -> Tuple[int, int]:
+    if not hasattr(value, 'get') or 'stride' not in value:
+        raise ValueError(f'{where} must be dict(stride=S, offset=O), got '
+                         f'{value!r}')
+    stride, offset = value['stride'], value.get('offset', 0)
+    check_label_stride(where, 'stride', stride, 'offset', offset)
+    return int(stride), int(offset)
+
+
+def check_label_split(cfg) -> None:
+    """Fail when the held-out evaluation frames of a config are not the
+    frames whose labels its training run leaves out.
+
+    Every evaluation CamVid dataset (``exclude_label_stride`` /
+    ``exclude_label_offset``) that reads the same frames (``data_root`` and
+    ``data_prefix.img_path``) as a training :class:`CamVidVideoDataset`
+    must exclude exactly that dataset's ``label_stride`` / ``label_offset``
+    (``None`` for a training ``label_stride`` of 1).
+
+    A top-level ``label_stride`` / ``label_offset`` (read by nothing) is
+    refused as well.
+
+    Raises:
+        ValueError: naming both fields and the one override to use,
+            ``label_split``.
+    """
+    found = _camvid_dataset_cfgs(cfg)
+    stray = [k for k in ('label_stride', 'label_offset',
+                         'exclude_label_stride', 'exclude_label_offset')
+             if k in cfg]
+    if found and stray:
+        raise ValueError(
+            f'top-level {", ".join(f"{k}={cfg[k]!r}" for k in stray)} in a '
+            'config with CamVid datasets: nothing reads it (a base config\'s '
+            'variables are resolved in the base). Set the split with '
+            f'{LABEL_SPLIT_KEY}=dict(stride=S, offset=O) instead (in the '
+            f'config, or --cfg-options {LABEL_SPLIT_KEY}.stride=S).')
+    trains = [(p, d) for p, d, r in found if r == 'train']
+    evals = [(p, d) for p, d, r in found if r == 'eval']
+    for tpath, tds in trains:
+        for epath, eds in evals:
+            if _frames_key(tds) != _frames_key(eds):
+                continue
+            if _split_of(tds, 'train') == _split_of(eds, 'eval'):
+                continue
+            stride, offset = _split_of(tds, 'train')
+            raise ValueError(
+                'label split mismatch: '
+                f'{_describe(tpath, tds, "train")} but '
+                f'{_describe(epath, eds, "eval")}: the evaluation would not '
+                'score (only) the frames whose labels training leaves out. '
+                f'Change the split with one override, {LABEL_SPLIT_KEY}='
+                f'dict(stride=S, offset=O) (in a config, or --cfg-options '
+                f'{LABEL_SPLIT_KEY}.stride=S), which sets both; the train '
+                f'dataset now uses stride {stride}, offset {offset}.')
+
+
+def apply_label_split(cfg) -> List[str]:
+    """Write the config's ``label_split`` into its CamVid datasets, then
+    :func:`check_label_split`.
+
+    ``label_split = dict(stride=S, offset=O)`` (top level, as in
+    ``configs/_base_/datasets/camvid_sparse.py``) is the one override of
+    the sparse-label protocol: the training :class:`CamVidVideoDataset`
+    gets ``label_stride=S, label_offset=O`` and every evaluation CamVid
+    dataset ``exclude_label_stride=S`` (None for S = 1),
+    ``exclude_label_offset=O``. A base config's variables are resolved in
+    the base, so without this a child's ``label_split`` would not reach the
+    dataloader dicts.
+
+    A dataset field that differs from the split the base wrote
+    (``_label_split_base_``) was set by hand and is kept; the check then
+    fails if the fields disagree. ``tools/train.py`` and ``tools/test.py``
+    call this after ``--cfg-options``.
+
+    Returns:
+        list[str]: the fields changed, ``'path.field=value'``.
+
+    Raises:
+        ValueError: a bad ``label_split``, or train and evaluation splits
+            that disagree (see :func:`check_label_split`).
+    """
+    changed = []
+    split = cfg.get(LABEL_SPLIT_KEY)
+    if split is not None:
+        stride, offset = _parse_split(split, LABEL_SPLIT_KEY)
+        base = cfg.get(LABEL_SPLIT_BASE_KEY)
+        base = _parse_split(base, LABEL_SPLIT_BASE_KEY) \
+            if base is not None else None
+        for path, ds, role in _camvid_dataset_cfgs(cfg):
+            current = _split_of(ds, role)
+            if current == (stride, offset):
+                continue
+            if base is not None and current != base:
+                continue  # set by hand: kept (and checked below)
+            s_key, o_key = _SPLIT_FIELDS[role]
+            value = stride if role == 'train' or stride > 1 else None
+            ds[s_key] = value
+            ds[o_key] = offset
+            changed += [f'{path}.{s_key}={value!r}',
+                        f'{path}.{o_key}={offset!r}']
+    check_label_split(cfg)
+    return changed

@@ -14,14 +14,23 @@
 # OpenCV's DIS flow (the same flow for every model; CamVid has no GT flow).
 # A single-frame held-out set for tools/test.py:
 #   dict(type='CamVidDataset', exclude_label_stride=15, ...).
-# Changing the split: set label_stride / label_offset of the train dataset
-# and exclude_label_stride / exclude_label_offset of the val dataset alike.
+# Changing the split: one override, label_split, e.g. in a child config
+#   label_split = dict(stride=5)            # offset stays 0
+# or on the command line
+#   python tools/train.py CONFIG --cfg-options label_split.stride=5
+# tools/train.py and tools/test.py write it into the train dataset's
+# label_stride / label_offset and every evaluation dataset's
+# exclude_label_stride / exclude_label_offset
+# (efc_mm.datasets.apply_label_split), and refuse a config whose train and
+# evaluation splits disagree (e.g. one field edited by hand), naming both.
 #
 # Data root: $EFC_CAMVID_ROOT, default ../shared/data/camvid/ (from the
 # repository root), SegNet layout (val/ valannot/).
 data_root = '{{$EFC_CAMVID_ROOT:../shared/data/camvid/}}'
-label_stride = 15
-label_offset = 0
+label_split = dict(stride=15, offset=0)
+# the split the dataset dicts below are written with (apply_label_split
+# tells an override of label_split from a field edited by hand with it)
+_label_split_base_ = dict(label_split)
 crop_size = (128, 128)
 train_pipeline = [
     dict(type='LoadPairFromFile'),
@@ -47,7 +56,8 @@ train_dataloader = dict(
     dataset=dict(
         type='CamVidVideoDataset', data_root=data_root,
         data_prefix=dict(img_path='val', seg_map_path='valannot'),
-        label_stride=label_stride, label_offset=label_offset,
+        label_stride=label_split['stride'],
+        label_offset=label_split['offset'],
         max_gap=5, pairs_per_frame=10, pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=1, num_workers=1, persistent_workers=True,
@@ -56,8 +66,8 @@ val_dataloader = dict(
         type='CamVidVideoDataset', data_root=data_root,
         data_prefix=dict(img_path='val', seg_map_path='valannot'),
         mode='consecutive', test_mode=True,
-        exclude_label_stride=label_stride,
-        exclude_label_offset=label_offset, pipeline=test_pipeline))
+        exclude_label_stride=label_split['stride'],
+        exclude_label_offset=label_split['offset'], pipeline=test_pipeline))
 test_dataloader = val_dataloader
 val_evaluator = [
     dict(type='PairIoUMetric', iou_metrics=['mIoU']),

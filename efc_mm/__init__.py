@@ -9,7 +9,8 @@ mmflow's) registries; see :mod:`efc_mm.registry`.
 It does *not* patch mmengine's checkpoint loading or distributed start-up:
 call :func:`efc_mm.utils.register_all_modules` for that (the tools do).
 The warnings the stack prints on import and that efc_mm expects are ignored
-during these imports only (:func:`efc_mm.compat.quiet_upstream_import_warnings`).
+during these imports only
+(:func:`efc_mm.compat.quiet_upstream_import_warnings`).
 """
 from . import compat
 

@@ -1,0 +1,29 @@
+# The baseline row of the headroom protocol (psp_efc_tiny_headroom.py): the
+# same tiny segmentor without the flow branch (configs/_base_/ablation/
+# baseline.py), trained on the 6 labelled snippets only (the EFC protocol's
+# source 0 with the row's pair draw: one pair per snippet, always holding
+# its labelled frame), batch 4 (as many labelled pairs per step as EFC), the
+# same schedule and evaluation; no flow metric (the model has no flow).
+#   python tools/train.py \
+#       configs/synthetic_headroom/psp_baseline_tiny_headroom.py
+_base_ = ['./psp_efc_tiny_headroom.py', '../_base_/ablation/baseline.py']
+model = {{_base_._row_.model}}
+train_dataloader = dict(
+    batch_size=4,
+    sampler=dict(_delete_=True, type='InfiniteSampler', shuffle=True),
+    dataset=dict(
+        _delete_=True,
+        type='SyntheticWorldPairDataset', world={{_base_.world}},
+        data_root={{_base_.data_root}}, data_prefix={{_base_.train_prefix}},
+        max_gap=5, frames_per_snippet=30, labelled_index=19,
+        pipeline={{_base_.train_pipeline}},
+        # the row's pair draw
+        pairs_per_snippet={{_base_._row_.train_dataset.pairs_per_snippet}},
+        labelled_pairs={{_base_._row_.train_dataset.labelled_pairs}},
+        with_unlabelled={{_base_._row_.train_dataset.with_unlabelled}}))
+eval_metrics = [
+    dict(type='PairIoUMetric', iou_metrics=['mIoU']),
+    dict(type='TemporalConsistencyMetric', flow_source='gt'),
+]
+val_evaluator = eval_metrics
+test_evaluator = eval_metrics

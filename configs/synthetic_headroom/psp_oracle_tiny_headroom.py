@@ -1,0 +1,42 @@
+# The oracle row of the headroom protocol (psp_efc_tiny_headroom.py): the
+# baseline model (configs/_base_/ablation/baseline.py) trained with *every*
+# snippet labelled: the 6 labelled snippets and the 42 snippets EFC sees
+# without labels (the same unlabelled world, its labelled frame 19 read this
+# time), with the row's pair draw (one pair per snippet, holding its
+# labelled frame), batch 4 drawn uniformly over the 48 snippets (a plain
+# InfiniteSampler over both sources: one item per snippet). Same schedule
+# and evaluation as the baseline; oracle - baseline bounds what any use of
+# the 42 unlabelled snippets can gain (bench/headroom.py).
+#   python tools/train.py \
+#       configs/synthetic_headroom/psp_oracle_tiny_headroom.py
+_base_ = ['./psp_efc_tiny_headroom.py', '../_base_/ablation/baseline.py']
+model = {{_base_._row_.model}}
+snippet_source = dict(
+    type='SyntheticWorldPairDataset', data_prefix={{_base_.train_prefix}},
+    max_gap=5, frames_per_snippet=30, labelled_index=19,
+    pipeline={{_base_.train_pipeline}},
+    # the row's pair draw
+    pairs_per_snippet={{_base_._row_.train_dataset.pairs_per_snippet}},
+    labelled_pairs={{_base_._row_.train_dataset.labelled_pairs}},
+    with_unlabelled={{_base_._row_.train_dataset.with_unlabelled}})
+train_dataloader = dict(
+    batch_size=4,
+    sampler=dict(_delete_=True, type='InfiniteSampler', shuffle=True),
+    dataset=dict(
+        _delete_=True,
+        type='MultiSourcePairDataset',
+        sources=[
+            # the 6 labelled snippets (the EFC protocol's source 0)
+            dict(snippet_source, world={{_base_.world}},
+                 data_root={{_base_.data_root}}),
+            # the 42 snippets of the unlabelled world, with their labels
+            dict(snippet_source, world={{_base_.unlabelled_world}},
+                 data_root={{_base_.unlabelled_data_root}}),
+        ]))
+del snippet_source  # only serves the sources above
+eval_metrics = [
+    dict(type='PairIoUMetric', iou_metrics=['mIoU']),
+    dict(type='TemporalConsistencyMetric', flow_source='gt'),
+]
+val_evaluator = eval_metrics
+test_evaluator = eval_metrics

@@ -39,6 +39,7 @@ mean something.
 """
 import argparse
 import json
+import os
 import os.path as osp
 import sys
 from typing import Dict, List
@@ -48,7 +49,9 @@ import torch
 import torch.nn.functional as F
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-SAMPLES = osp.join(REPO, '..', 'shared', 'data', 'samples')
+#: the real pairs: samples/ of $EFC_SHARED_DATA, else of ../shared/data
+SAMPLES = osp.join(os.environ.get('EFC_SHARED_DATA') or osp.join(
+    REPO, '..', 'shared', 'data'), 'samples')
 
 CANDIDATES = ('gt', 'zero', 'scale0.5', 'scale1.5', 'shift1px', 'smoothed')
 

@@ -1,5 +1,14 @@
-"""Shared fixtures and helpers. Real data lives in ../shared/data (never
-copied here)."""
+"""Shared fixtures and helpers.
+
+Real data (never copied into the repository) is read from ``../shared/data``
+beside the repository, or from the folder the environment variable
+``EFC_SHARED_DATA`` names. It holds ``samples/`` (KITTI 2015 pair 000000,
+Middlebury RubberWhale, MPI Sintel alley, Middlebury 2014 Motorcycle, a
+Cityscapes sample, six CamVid 15 Hz frames, a short clip) and ``camvid/``
+(CamVid as prepared for SegNet: train/, trainannot/, val/, valannot/); its
+README lists each file's origin and licence. Every test that needs it skips
+when it is absent, saying so (:func:`shared_path`, :func:`missing_data`).
+"""
 import importlib.util
 import os
 import os.path as osp
@@ -8,19 +17,31 @@ import pytest
 import torch
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-SHARED_DATA = osp.abspath(osp.join(REPO_ROOT, '..', 'shared', 'data'))
+#: the real-data folder: $EFC_SHARED_DATA, else ../shared/data
+SHARED_DATA = osp.abspath(os.environ.get('EFC_SHARED_DATA') or osp.join(
+    REPO_ROOT, '..', 'shared', 'data'))
 SAMPLES = osp.join(SHARED_DATA, 'samples')
+#: how to get the real data (the end of every skip reason)
+SHARED_DATA_HINT = (
+    'put the real-data folder (samples/ and camvid/, see the docstring of '
+    'tests/conftest.py) at ../shared/data beside the repository, or set '
+    'EFC_SHARED_DATA=/path/to/it')
+
+
+def missing_data(path) -> str:
+    """The skip reason of a test whose real data ``path`` is absent."""
+    return f'real data not available: {path} is absent; {SHARED_DATA_HINT}'
 
 # keep the 2-core CI machine responsive when tests spawn subprocesses
 os.environ.setdefault('OMP_NUM_THREADS', '2')
 
 
 def shared_path(*parts):
-    """Path under ../shared/data, or skip the test with a clear reason."""
+    """Path under the real-data folder (:data:`SHARED_DATA`), or skip the
+    test with a reason that says how to get it."""
     path = osp.join(SHARED_DATA, *parts)
     if not osp.exists(path):
-        pytest.skip(f'real data not available: {path} is absent '
-                    '(../shared/data must sit beside the repository)')
+        pytest.skip(missing_data(path))
     return path
 
 

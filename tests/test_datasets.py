@@ -1,5 +1,6 @@
 """Pair datasets on tiny fixture trees (the layout of docs/design.md) and on
-the real data in /work/shared/data (skipped when absent)."""
+the real data (``../shared/data`` or ``$EFC_SHARED_DATA``, see
+tests/conftest.py; skipped when absent)."""
 import os
 import os.path as osp
 
@@ -19,8 +20,8 @@ from mmseg.registry import DATASETS
 
 init_default_scope('mmseg')   # pipelines name mmseg-scope transforms
 
-DATA = osp.abspath(osp.join(osp.dirname(__file__), '..', '..', 'shared',
-                            'data'))
+from conftest import SHARED_DATA as DATA, missing_data  # noqa: E402
+
 SAMPLES = osp.join(DATA, 'samples')
 CAMVID = osp.join(DATA, 'camvid')
 
@@ -319,7 +320,7 @@ def test_city_real_cityscapes_frame(tmp_path):
     one repeated frame: checks names, label values and loading."""
     src = osp.join(SAMPLES, 'cityscapes_pseudo')
     if not osp.isdir(src):
-        pytest.skip(f'real-data test skipped: {src} is absent')
+        pytest.skip(missing_data(src))
     imgs = [osp.join(dp, f) for dp, _, fs in os.walk(src) for f in fs
             if f.endswith('_leftImg8bit.png')]
     gts = [osp.join(dp, f) for dp, _, fs in os.walk(src) for f in fs
@@ -402,7 +403,7 @@ def test_city_on_synthetic_world(synthetic_world):
 # ----------------------------------------------------------------- CamVid
 def _need(path):
     if not osp.isdir(path):
-        pytest.skip(f'real-data test skipped: {path} is absent')
+        pytest.skip(missing_data(path))
 
 
 def test_camvid_val_sequence_pairs():

@@ -2,10 +2,10 @@
 PairIoUMetric and the functional helpers.
 
 Every expected value is computed here, independently of efc_mm (numpy, or
-hand-computed constants); real files come from /work/shared/data/samples and
-the tests that need them skip when it is absent.
+hand-computed constants); real files come from ``samples/`` of the real-data
+folder (``../shared/data`` or ``$EFC_SHARED_DATA``, see tests/conftest.py)
+and the tests that need them skip when it is absent.
 """
-import os
 from pathlib import Path
 
 import cv2
@@ -23,16 +23,15 @@ from mmengine.registry import DefaultScope
 from mmengine.structures import PixelData
 from mmseg.structures import SegDataSample
 
-SAMPLES = Path(os.environ.get('EFC_SHARED_DATA',
-                              '/work/shared/data')) / 'samples'
+from conftest import SAMPLES as _SAMPLES, missing_data  # noqa: E402
+
+SAMPLES = Path(_SAMPLES)
 KITTI_FLOW = SAMPLES / 'kitti15_000000' / 'flow_gt_000000_10.png'
 MB_FLOW = SAMPLES / 'middlebury_rubberwhale' / 'flow10.flo'
-needs_kitti = pytest.mark.skipif(
-    not KITTI_FLOW.is_file(),
-    reason=f'real KITTI sample not available ({KITTI_FLOW})')
-needs_mb = pytest.mark.skipif(
-    not MB_FLOW.is_file(),
-    reason=f'real Middlebury sample not available ({MB_FLOW})')
+needs_kitti = pytest.mark.skipif(not KITTI_FLOW.is_file(),
+                                 reason=missing_data(KITTI_FLOW))
+needs_mb = pytest.mark.skipif(not MB_FLOW.is_file(),
+                              reason=missing_data(MB_FLOW))
 
 
 # ---------------------------------------------------------------- helpers

@@ -23,8 +23,7 @@ from efc_mm.fileio import write_flo, write_flow_kitti
 from efc_mm.structures import PairDataSample
 from mmseg.registry import TRANSFORMS
 
-SAMPLES = osp.abspath(osp.join(osp.dirname(__file__), '..', '..', 'shared',
-                               'data', 'samples'))
+from conftest import SAMPLES, missing_data  # noqa: E402
 
 
 def _grid(h, w):
@@ -419,7 +418,7 @@ REAL = [
 
 def _need_samples():
     if not osp.isdir(SAMPLES):
-        pytest.skip(f'real-data test skipped: {SAMPLES} is absent')
+        pytest.skip(missing_data(SAMPLES))
 
 
 @pytest.mark.parametrize('name,f1,f2,flow,crop', REAL,

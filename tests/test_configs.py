@@ -40,3 +40,63 @@ def test_check_names_file_and_field():
     assert 'psp_efc_cityscapes.py' in msg
     assert "model.flow_decoder.type='EFCFlowDecodr'" in msg
     assert 'EFCFlowDecoder' in msg  # the close match is suggested
+
+
+def _base_depth(path: str) -> int:
+    """Levels of ``_base_`` above ``path`` (``mmseg::`` bases count one)."""
+    if path.startswith('mmseg::'):
+        return 1
+    bases = Config._get_base_files(path)
+    if not bases:
+        return 0
+    return 1 + max(_base_depth(b if b.startswith('mmseg::') else
+                               osp.join(osp.dirname(path), b)) for b in bases)
+
+
+@pytest.mark.parametrize('path', CONFIGS,
+                         ids=[osp.relpath(p, REPO) for p in CONFIGS])
+def test_base_chains_at_most_three_deep(path):
+    assert _base_depth(path) <= 3, path
+
+
+def _occurrences(obj, key, found):
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            if k == key:
+                found.append(v)
+            _occurrences(v, key, found)
+    elif isinstance(obj, (list, tuple)):
+        for v in obj:
+            _occurrences(v, key, found)
+    return found
+
+
+@pytest.mark.parametrize('path', CONFIGS,
+                         ids=[osp.relpath(p, REPO) for p in CONFIGS])
+def test_dump_has_no_top_level_key_contradicting_the_model(path):
+    """A variable that exists to be copied into the model (norm_cfg,
+    data_preprocessor, a loss dict) may stay at the top level of the dumped
+    config only with the value the model uses (issue: the quick start dumped
+    a top-level L_cons schedule of 3000-5000 while its model used 120-200)."""
+    cfg = Config.fromfile(path).to_dict()
+    model = cfg.get('model') or {}
+    for key, value in cfg.items():
+        if key in ('model', '_row_', 'train_cfg', 'test_cfg', 'val_cfg') \
+                or not isinstance(value, dict):
+            continue
+        used = _occurrences(model, key, [])
+        bad = [u for u in used if _conflict(value, u)]
+        assert not bad, (path, key, _conflict(value, bad[0]))
+
+
+def _conflict(top, used):
+    """The first ``(key, top value, model value)`` where the top-level dict
+    says something else than the model (keys the model adds are fine)."""
+    if isinstance(top, dict) and isinstance(used, dict):
+        for k, v in top.items():
+            if k in used:
+                c = _conflict(v, used[k])
+                if c:
+                    return c if isinstance(c, tuple) else (k, v, used[k])
+        return None
+    return None if top == used else (None, top, used)

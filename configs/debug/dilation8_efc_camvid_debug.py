@@ -7,7 +7,8 @@
 _base_ = ['../dilation8_efc_camvid.py']
 data_root = '{{$EFC_DATA_ROOT:data/camvid/}}'
 crop_size = (64, 64)
-model = dict(pretrained=None, data_preprocessor=dict(size=crop_size))
+data_preprocessor = dict(size=crop_size)
+model = dict(pretrained=None, data_preprocessor=data_preprocessor)
 # the user config's transforms; crop 360 x 480 -> 64 x 64 and the resize
 # scale 1/4 of CamVid's (480 x 360)
 train_pipeline = [

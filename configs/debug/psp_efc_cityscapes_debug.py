@@ -6,7 +6,8 @@
 #       configs/debug/psp_efc_cityscapes_debug.py
 _base_ = ['../psp_efc_cityscapes.py', './_base_/debug_cityscapes.py']
 crop_size = {{_base_.debug_crop_size}}
-model = dict(pretrained=None, data_preprocessor=dict(size=crop_size))
+data_preprocessor = dict(size=crop_size)
+model = dict(pretrained=None, data_preprocessor=data_preprocessor)
 train_dataloader = {{_base_.debug_train_dataloader}}
 val_dataloader = {{_base_.debug_val_dataloader}}
 test_dataloader = val_dataloader

@@ -9,6 +9,6 @@ model = dict(
         type='DepthwiseSeparableASPPHead', in_channels=2048, in_index=3,
         channels=512, dilations=(1, 12, 24, 36), c1_in_channels=256,
         c1_channels=48, dropout_ratio=0.1, num_classes=19,
-        norm_cfg={{_base_.norm_cfg}}, align_corners=False,
+        norm_cfg=dict(type='SyncBN', requires_grad=True), align_corners=False,
         loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False,
                          loss_weight=1.0, avg_non_ignore=True)))

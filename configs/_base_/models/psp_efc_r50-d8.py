@@ -50,3 +50,6 @@ model = dict(
         weight_schedule=dict(begin=3000, end=5000))),
     train_cfg=dict(),
     test_cfg=dict(mode='whole'))
+# norm_cfg only serves the dicts above: not a top-level key of any config
+# (a child that changes the model's norm would otherwise dump a contradiction)
+del norm_cfg

@@ -4,9 +4,10 @@
 # the flow's warm-up at 30 % -> 50 % of the run.
 _base_ = ['./psp_efc_r50-d8.py']
 tiny_norm_cfg = dict(type='BN', requires_grad=True)
+data_preprocessor = dict(size=(128, 128))  # merged over the base's, as model's
 model = dict(
     pretrained=None,
-    data_preprocessor=dict(size=(128, 128)),
+    data_preprocessor=data_preprocessor,
     backbone=dict(depth=18, stem_channels=16, base_channels=16,
                   norm_cfg=tiny_norm_cfg),
     decode_head=dict(in_channels=128, channels=32, pool_scales=(1, 2, 3, 6),
@@ -27,3 +28,4 @@ model = dict(
     # length (the class default, stated here because the R50 base uses
     # iterations)
     losses=dict(consistency=dict(weight_schedule=dict(begin=0.3, end=0.5))))
+del tiny_norm_cfg  # only serves the dicts above

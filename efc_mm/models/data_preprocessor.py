@@ -1,5 +1,5 @@
 """Data preprocessor for batches of frame pairs (and plain single frames)."""
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -93,28 +93,38 @@ class PairSegDataPreProcessor(SegDataPreProcessor):
         inputs = data['inputs']
         check_finite_inputs(inputs, data.get('data_samples'),
                             type(self).__name__)
-        first = inputs[0]
-        if first.dim() == 3:
+        if inputs[0].dim() == 3:
             return super().forward(data, training)
-        if first.dim() != 4 or first.shape[0] != 2:
-            raise ValueError(
-                'PairSegDataPreProcessor expects each input to be (3, H, W) '
-                '(a frame) or (2, 3, H, W) (a pair), got '
-                f'{tuple(first.shape)}')
+        _check_pairs(inputs)
         data = self.cast_data(data)
-        inputs = list(data['inputs'])
+        inputs = self._normalise(list(data['inputs']))
         data_samples = data.get('data_samples', None)
-        for i, pair in enumerate(inputs):
-            if pair.shape[1] != 3:
-                raise ValueError(
-                    f'pair {i} of the batch has {pair.shape[1]} channels per '
-                    'frame, expected 3 (colour images)')
+        target = self._target_size(inputs, training)
+        frames = [x[j] for x in inputs for j in range(2)]
+        frame_samples = None if data_samples is None else \
+            [fs for s in data_samples for fs in s.frames]
+        stacked, _ = stack_batch(frames, frame_samples, size=target,
+                                 pad_val=self.pad_val,
+                                 seg_pad_val=self.seg_pad_val)
+        stacked = stacked.view(len(inputs), 2, *stacked.shape[1:])
+        if data_samples is not None:
+            _set_pair_padding(data_samples, inputs, target)
+        return dict(inputs=stacked, data_samples=data_samples)
+
+    def _normalise(self, inputs: List[torch.Tensor]) -> List[torch.Tensor]:
+        """BGR->RGB (``channel_conversion``), float, mean / std."""
         if self.channel_conversion:
             inputs = [x[:, [2, 1, 0], ...] for x in inputs]
         inputs = [x.float() for x in inputs]
         if self._enable_normalize:
             inputs = [(x - self.mean) / self.std for x in inputs]
+        return inputs
 
+    def _target_size(self, inputs: List[torch.Tensor],
+                     training: bool) -> Tuple[int, int]:
+        """``(h, w)`` every frame is padded to: the batch's largest frame,
+        at least ``size``, else rounded up to ``size_divisor`` (in test
+        mode those of ``test_cfg``)."""
         size = self.size
         size_divisor = self.size_divisor
         if not training:
@@ -128,32 +138,41 @@ class PairSegDataPreProcessor(SegDataPreProcessor):
         elif size_divisor is not None and size_divisor > 1:
             target_h = -(-target_h // size_divisor) * size_divisor
             target_w = -(-target_w // size_divisor) * size_divisor
+        return target_h, target_w
 
-        frames = [x[j] for x in inputs for j in range(2)]
-        frame_samples = None if data_samples is None else \
-            [fs for s in data_samples for fs in s.frames]
-        stacked, _ = stack_batch(frames, frame_samples,
-                                 size=(target_h, target_w),
-                                 pad_val=self.pad_val,
-                                 seg_pad_val=self.seg_pad_val)
-        b = len(inputs)
-        stacked = stacked.view(b, 2, *stacked.shape[1:])
-        if data_samples is None:
-            return dict(inputs=stacked, data_samples=None)
-        for i, sample in enumerate(data_samples):
-            pad = None
-            for frame, x in zip(sample.frames, inputs[i]):
-                pad = list(frame.metainfo['padding_size'])
-                # stack_batch sets img_shape to a torch.Size (mmseg's decode
-                # head then takes it for slide inference and resizes logits
-                # to the unpadded size) and pad_shape from gt_sem_seg (None
-                # without a label): plain tuples of the true shapes instead
-                frame.set_metainfo(dict(img_shape=tuple(x.shape[-2:]),
-                                        pad_shape=(target_h, target_w)))
-            for field, value in _PAIR_PIXEL_FIELDS.items():
-                if field in sample:
-                    setattr(sample, field, PixelData(data=F.pad(
-                        getattr(sample, field).data, pad, value=value)))
-            sample.set_metainfo(dict(pad_shape=(target_h, target_w),
-                                     padding_size=pad))
-        return dict(inputs=stacked, data_samples=data_samples)
+
+def _check_pairs(inputs: Sequence[torch.Tensor]) -> None:
+    """Refuse inputs that are not ``(2, 3, H, W)`` pairs."""
+    first = inputs[0]
+    if first.dim() != 4 or first.shape[0] != 2:
+        raise ValueError(
+            'PairSegDataPreProcessor expects each input to be (3, H, W) '
+            '(a frame) or (2, 3, H, W) (a pair), got '
+            f'{tuple(first.shape)}')
+    for i, pair in enumerate(inputs):
+        if pair.shape[1] != 3:
+            raise ValueError(
+                f'pair {i} of the batch has {pair.shape[1]} channels per '
+                'frame, expected 3 (colour images)')
+
+
+def _set_pair_padding(data_samples: Sequence, inputs: List[torch.Tensor],
+                      target: Tuple[int, int]) -> None:
+    """After ``stack_batch`` padded the frames to ``target``: the true
+    shapes in every frame's metainfo, the pad on every flow / occlusion
+    map and in the pair's metainfo."""
+    for i, sample in enumerate(data_samples):
+        pad = None
+        for frame, x in zip(sample.frames, inputs[i]):
+            pad = list(frame.metainfo['padding_size'])
+            # stack_batch sets img_shape to a torch.Size (mmseg's decode
+            # head then takes it for slide inference and resizes logits
+            # to the unpadded size) and pad_shape from gt_sem_seg (None
+            # without a label): plain tuples of the true shapes instead
+            frame.set_metainfo(dict(img_shape=tuple(x.shape[-2:]),
+                                    pad_shape=target))
+        for field, value in _PAIR_PIXEL_FIELDS.items():
+            if field in sample:
+                setattr(sample, field, PixelData(data=F.pad(
+                    getattr(sample, field).data, pad, value=value)))
+        sample.set_metainfo(dict(pad_shape=target, padding_size=pad))

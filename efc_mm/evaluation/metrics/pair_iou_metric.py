@@ -1,6 +1,6 @@
 """mIoU of the labelled frames of pair samples (mmseg's IoUMetric inside)."""
 import logging
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, Optional, Sequence
 
 from mmengine.logging import print_log
 from mmseg.evaluation.metrics import IoUMetric
@@ -35,8 +35,9 @@ class PairIoUMetric(IoUMetric):
             pairs share it, so that the mIoU equals the per-frame mIoU of
             the labelled set. Frames without ``img_path`` are never merged.
             Defaults to True.
-        ignore_index, iou_metrics, nan_to_num, beta, collect_device,
-        prefix: as in mmseg's ``IoUMetric``. ``output_dir`` /
+        **kwargs: ``ignore_index``, ``iou_metrics``, ``nan_to_num``,
+            ``beta``, ``collect_device``, ``prefix``: as in mmseg's
+            ``IoUMetric`` (the same defaults). ``output_dir`` /
         ``format_only`` are not supported (use ``IoUMetric`` on the
         single-frame test set for submissions).
 
@@ -50,27 +51,14 @@ class PairIoUMetric(IoUMetric):
     def __init__(self,
                  frames: Sequence[str] = ('frame1', 'frame2'),
                  dedupe: bool = True,
-                 ignore_index: int = 255,
-                 iou_metrics: List[str] = ['mIoU'],
-                 nan_to_num: Optional[int] = None,
-                 beta: int = 1,
-                 collect_device: str = 'cpu',
                  output_dir: Optional[str] = None,
                  format_only: bool = False,
-                 prefix: Optional[str] = None,
                  **kwargs) -> None:
         if output_dir is not None or format_only:
             raise ValueError('PairIoUMetric does not write predictions '
                              '(output_dir / format_only); use mmseg IoUMetric '
                              'on the single-frame test set for that')
-        super().__init__(
-            ignore_index=ignore_index,
-            iou_metrics=iou_metrics,
-            nan_to_num=nan_to_num,
-            beta=beta,
-            collect_device=collect_device,
-            prefix=prefix,
-            **kwargs)
+        super().__init__(**kwargs)
         frames = tuple(frames)
         bad = [f for f in frames if f not in ('frame1', 'frame2')]
         if not frames or bad:

@@ -31,7 +31,7 @@ chunks of ``fc6_cpu_chunk`` output channels: same parameters, same result
 (up to float summation order); GPUs run one call. ``bench/dilation_step.py``
 measures it.
 """
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence
 
 import torch
 import torch.nn as nn
@@ -40,6 +40,7 @@ from mmengine.model import BaseModule
 from torch import Tensor
 
 from ...registry import MODELS
+from .staged import StagedBackboneMixin, pretrained_init_cfg
 
 __all__ = ['DilatedVGG16', 'ChunkedConv2d']
 
@@ -91,7 +92,7 @@ class ChunkedConv2d(nn.Conv2d):
 
 
 @MODELS.register_module()
-class DilatedVGG16(BaseModule):
+class DilatedVGG16(StagedBackboneMixin, BaseModule):
     """VGG-16 Dilation front end (Yu & Koltun 2016, Sec. 4), output stride 8.
 
     Stages (``stage_names``; strides 2, 4, 8, 8, 8, 8):
@@ -141,17 +142,8 @@ class DilatedVGG16(BaseModule):
                  fc6_cpu_chunk: Optional[int] = 1024,
                  pretrained: Optional[str] = None,
                  init_cfg=None) -> None:
-        if pretrained is not None:
-            if not isinstance(pretrained, str):
-                raise TypeError(f'DilatedVGG16: pretrained must be a str '
-                                f'(checkpoint path) or None, got '
-                                f'{type(pretrained).__name__}')
-            if init_cfg is not None:
-                raise ValueError('DilatedVGG16: set either pretrained or '
-                                 f'init_cfg, not both (pretrained='
-                                 f'{pretrained!r}, init_cfg={init_cfg!r})')
-            init_cfg = dict(type='Pretrained', checkpoint=pretrained)
-        super().__init__(init_cfg=init_cfg)
+        super().__init__(init_cfg=pretrained_init_cfg(
+            'DilatedVGG16', pretrained, init_cfg, type_error=TypeError))
         self.pretrained = pretrained
         if len(widths) != 5:
             raise ValueError(f'widths needs 5 entries (conv1..conv5), got '
@@ -182,24 +174,3 @@ class DilatedVGG16(BaseModule):
             nn.Conv2d(fc_channels, fc_channels, 1),  # fc7
             nn.ReLU(inplace=True), nn.Dropout2d(dropout))
         self.stage_channels = tuple(widths) + (fc_channels, )
-
-    def forward_stage(self, index: int, x: Tensor) -> Tensor:
-        """Run stage ``index`` (of ``stage_names``) on ``x``."""
-        return getattr(self, self.stage_names[index])(x)
-
-    def stage_out_index(self, index: int):
-        """Position of stage ``index`` in the output tuple, or None."""
-        return (self.out_indices.index(index)
-                if index in self.out_indices else None)
-
-    def forward(self, x: Tensor) -> Tuple[Tensor, ...]:
-        """``(N, 3, H, W)`` -> tuple of the ``out_indices`` stage outputs."""
-        if x.dim() != 4 or x.shape[1] != self.in_channels:
-            raise ValueError(f'DilatedVGG16 expects (N, {self.in_channels}, '
-                             f'H, W) images, got {tuple(x.shape)}')
-        outs = []
-        for i in range(len(self.stage_names)):
-            x = self.forward_stage(i, x)
-            if i in self.out_indices:
-                outs.append(x)
-        return tuple(outs)

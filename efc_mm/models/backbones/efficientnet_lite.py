@@ -44,7 +44,7 @@ i.e. PyTorch ``momentum=0.01``); ``norm_cfg`` defaults to ``eps=1e-3`` and a
 config that swaps in SyncBN must keep ``eps=1e-3`` (momentum is free).
 """
 import math
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -56,6 +56,7 @@ from torch import Tensor
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from ...registry import MODELS
+from .staged import StagedBackboneMixin, pretrained_init_cfg
 
 __all__ = [
     'EfficientNetLite', 'EfficientNetLiteClassifier', 'SameConvModule',
@@ -75,16 +76,26 @@ ARCH_SETTINGS: Dict[str, Tuple[float, float, int, float]] = {
     'lite4': (1.4, 1.8, 300, 0.3),
 }
 
-#: EfficientNet-B0 stage table (Tan & Le, Table 1) before scaling:
-#: (blocks, kernel, stride, expand ratio, in channels, out channels)
+
+class StageSetting(NamedTuple):
+    """One MBConv stage of the EfficientNet-B0 table, before scaling."""
+    blocks: int
+    kernel: int
+    stride: int
+    expand_ratio: int
+    in_channels: int
+    out_channels: int
+
+
+#: EfficientNet-B0 stage table (Tan & Le, Table 1) before scaling
 BLOCK_SETTINGS = (
-    (1, 3, 1, 1, 32, 16),
-    (2, 3, 2, 6, 16, 24),
-    (2, 5, 2, 6, 24, 40),
-    (3, 3, 2, 6, 40, 80),
-    (3, 5, 1, 6, 80, 112),
-    (4, 5, 2, 6, 112, 192),
-    (1, 3, 1, 6, 192, 320),
+    StageSetting(1, 3, 1, 1, 32, 16),
+    StageSetting(2, 3, 2, 6, 16, 24),
+    StageSetting(2, 5, 2, 6, 24, 40),
+    StageSetting(3, 3, 2, 6, 40, 80),
+    StageSetting(3, 5, 1, 6, 80, 112),
+    StageSetting(4, 5, 2, 6, 112, 192),
+    StageSetting(1, 3, 1, 6, 192, 320),
 )
 STEM_CHANNELS = 32  # fixed in the Lite variants
 HEAD_CHANNELS = 1280  # fixed in the Lite variants
@@ -110,6 +121,16 @@ def _round_filters(filters: int, width: float, divisor: int = 8) -> int:
 def _round_repeats(repeats: int, depth: float) -> int:
     """TF ``round_repeats``: ``ceil(depth * repeats)``."""
     return int(math.ceil(depth * repeats)) if depth else repeats
+
+
+def _layer_cfg(name: str, cfg: Optional[dict], default: dict) -> dict:
+    """``cfg`` (``default`` when None), refused unless a dict with a type."""
+    if cfg is None:
+        cfg = default
+    if not isinstance(cfg, dict) or 'type' not in cfg:
+        raise ValueError(f'EfficientNetLite: {name} must be a dict with a '
+                         f'type, got {cfg!r}')
+    return cfg
 
 
 def tf_same_padding(x: Tensor, kernel_size: int, stride: int,
@@ -213,7 +234,7 @@ class MBConvBlock(BaseModule):
 
 
 @MODELS.register_module()
-class EfficientNetLite(BaseModule):
+class EfficientNetLite(StagedBackboneMixin, BaseModule):
     """EfficientNet-Lite feature extractor (Tan & Le, ICML 2019; Lite: no SE,
     ReLU6, fixed stem / head) for segmentation, optionally dilated.
 
@@ -291,18 +312,28 @@ class EfficientNetLite(BaseModule):
                  drop_path_rate: float = 0.0,
                  pretrained: Optional[str] = None,
                  init_cfg=None) -> None:
-        if pretrained is not None:
-            if not isinstance(pretrained, str):
-                raise ValueError(f'EfficientNetLite: pretrained must be a '
-                                 'checkpoint path (str) or None, got '
-                                 f'{type(pretrained).__name__}')
-            if init_cfg is not None:
-                raise ValueError('EfficientNetLite: set either pretrained or '
-                                 f'init_cfg, not both (pretrained='
-                                 f'{pretrained!r}, init_cfg={init_cfg!r})')
-            init_cfg = dict(type='Pretrained', checkpoint=pretrained)
-        super().__init__(init_cfg=init_cfg)
+        super().__init__(init_cfg=pretrained_init_cfg(
+            'EfficientNetLite', pretrained, init_cfg))
         self.pretrained = pretrained
+        self.out_indices = self._check_args(arch, in_channels, out_indices,
+                                            output_stride, frozen_stages,
+                                            drop_path_rate)
+        self.norm_cfg = _layer_cfg(
+            'norm_cfg', norm_cfg, dict(type='BN', eps=1e-3,
+                                       requires_grad=True))
+        act_cfg = _layer_cfg('act_cfg', act_cfg, dict(type='ReLU6'))
+        self.arch = arch
+        self.in_channels = in_channels
+        self.output_stride = output_stride
+        self.frozen_stages = frozen_stages
+        self.norm_eval = norm_eval
+        self._build_stages(act_cfg, drop_path_rate)
+        self._freeze_stages()
+
+    def _check_args(self, arch, in_channels, out_indices, output_stride,
+                    frozen_stages, drop_path_rate) -> Tuple[int, ...]:
+        """Refuse a bad argument (the message names it); returns
+        ``out_indices`` as a tuple of ints."""
         if arch not in ARCH_SETTINGS:
             raise ValueError(f'EfficientNetLite: arch={arch!r} is not one of '
                              f'{sorted(ARCH_SETTINGS)}')
@@ -333,30 +364,20 @@ class EfficientNetLite(BaseModule):
         if not 0.0 <= drop_path_rate < 1.0:
             raise ValueError(f'EfficientNetLite: drop_path_rate must be in '
                              f'[0, 1), got {drop_path_rate!r}')
-        if norm_cfg is None:
-            norm_cfg = dict(type='BN', eps=1e-3, requires_grad=True)
-        if not isinstance(norm_cfg, dict) or 'type' not in norm_cfg:
-            raise ValueError(f'EfficientNetLite: norm_cfg must be a dict with '
-                             f'a type, got {norm_cfg!r}')
-        if act_cfg is None:
-            act_cfg = dict(type='ReLU6')
-        if not isinstance(act_cfg, dict) or 'type' not in act_cfg:
-            raise ValueError(f'EfficientNetLite: act_cfg must be a dict with '
-                             f'a type, got {act_cfg!r}')
-        self.arch = arch
-        self.in_channels = in_channels
-        self.out_indices = out_indices
-        self.output_stride = output_stride
-        self.frozen_stages = frozen_stages
-        self.norm_eval = norm_eval
-        self.norm_cfg = norm_cfg
+        return out_indices
 
-        self.stem = SameConvModule(in_channels, STEM_CHANNELS, 3, stride=2,
-                                   norm_cfg=norm_cfg, act_cfg=act_cfg)
+    def _build_stages(self, act_cfg: dict, drop_path_rate: float) -> None:
+        """The stem and the seven MBConv stages of ``self.arch`` at
+        ``self.output_stride``; sets ``stage_channels`` / ``stage_strides``
+        / ``stage_dilations`` (width, stride w.r.t. the input and last
+        dilation per stage)."""
+        self.stem = SameConvModule(self.in_channels, STEM_CHANNELS, 3,
+                                   stride=2, norm_cfg=self.norm_cfg,
+                                   act_cfg=act_cfg)
         channels: List[int] = [STEM_CHANNELS]
         strides: List[int] = [2]
         dilations: List[int] = [1]
-        specs = self.block_specs(arch, output_stride)
+        specs = self.block_specs(self.arch, self.output_stride)
         n_blocks = sum(len(s) for s in specs)
         j = 0
         for g, group in enumerate(specs):
@@ -365,17 +386,15 @@ class EfficientNetLite(BaseModule):
                 blocks.append(MBConvBlock(
                     cin, cout, k, stride=s, dilation=d, expand_ratio=e,
                     drop_path_rate=drop_path_rate * j / n_blocks,
-                    norm_cfg=norm_cfg, act_cfg=act_cfg))
+                    norm_cfg=self.norm_cfg, act_cfg=act_cfg))
                 j += 1
             self.add_module(self.stage_names[g + 1], nn.Sequential(*blocks))
             channels.append(group[-1][1])
             strides.append(strides[-1] * math.prod(b[3] for b in group))
             dilations.append(group[-1][4])
-        #: width, stride w.r.t. the input and (last) dilation per stage
         self.stage_channels = tuple(channels)
         self.stage_strides = tuple(strides)
         self.stage_dilations = tuple(dilations)
-        self._freeze_stages()
 
     @staticmethod
     def block_specs(arch: str, output_stride: int = 32
@@ -404,30 +423,6 @@ class EfficientNetLite(BaseModule):
                               e))
             specs.append(group)
         return specs
-
-    # ------------------------------------------------------------------
-    # staged protocol
-    # ------------------------------------------------------------------
-    def forward_stage(self, index: int, x: Tensor) -> Tensor:
-        """Run stage ``index`` (of ``stage_names``) on ``x``."""
-        return getattr(self, self.stage_names[index])(x)
-
-    def stage_out_index(self, index: int) -> Optional[int]:
-        """Position of stage ``index`` in the output tuple, or None."""
-        return (self.out_indices.index(index)
-                if index in self.out_indices else None)
-
-    def forward(self, x: Tensor) -> Tuple[Tensor, ...]:
-        """``(N, C, H, W)`` -> tuple of the ``out_indices`` stage outputs."""
-        if x.dim() != 4 or x.shape[1] != self.in_channels:
-            raise ValueError(f'EfficientNetLite expects (N, {self.in_channels}'
-                             f', H, W) images, got {tuple(x.shape)}')
-        outs = []
-        for i in range(len(self.stage_names)):
-            x = self.forward_stage(i, x)
-            if i in self.out_indices:
-                outs.append(x)
-        return tuple(outs)
 
     # ------------------------------------------------------------------
     # freezing
@@ -532,6 +527,31 @@ def convert_efficientnet_lite_state_dict(
     src = dict(src)
     if 'state_dict' in src and isinstance(src['state_dict'], dict):
         src = dict(src['state_dict'])
+    mapping = _reference_key_mapping(arch)
+    _check_source_keys(src, mapping, arch)
+    backbone, classifier = {}, {}
+    for k, v in src.items():
+        part, name = mapping[k].split('.', 1)
+        (backbone if part == 'B' else classifier)[name] = v
+    # shapes against the modules they are for
+    ref_b = EfficientNetLite(arch=arch).state_dict()
+    ref_c = EfficientNetLiteClassifier(
+        in_channels=last_stage_channels(arch),
+        num_classes=src['_fc.weight'].shape[0]).state_dict()
+    for got, ref, what in ((backbone, ref_b, 'backbone'),
+                           (classifier, ref_c, 'classifier')):
+        for k, v in got.items():
+            if k not in ref or tuple(ref[k].shape) != tuple(v.shape):
+                raise ValueError(
+                    f'EfficientNet-{arch} {what}: {k} has shape '
+                    f'{tuple(v.shape)}, expected '
+                    f'{tuple(ref[k].shape) if k in ref else "no such key"}')
+    return backbone, classifier
+
+
+def _reference_key_mapping(arch: str) -> Dict[str, str]:
+    """Reference key -> ``'B.<EfficientNetLite key>'`` (backbone) or
+    ``'C.<EfficientNetLiteClassifier key>'`` (ImageNet head)."""
     mapping: Dict[str, str] = {}
 
     def conv_bn(src_conv, src_bn, dst):
@@ -552,37 +572,24 @@ def convert_efficientnet_lite_state_dict(
             j += 1
     conv_bn('_conv_head', '_bn1', 'C.conv_head')
     mapping['_fc.weight'], mapping['_fc.bias'] = 'C.fc.weight', 'C.fc.bias'
+    return mapping
 
+
+def _check_source_keys(src: dict, mapping: Dict[str, str], arch: str) -> None:
+    """Refuse a source checkpoint with keys ``mapping`` does not know or
+    lacks (``num_batches_tracked`` is optional: older PyTorch checkpoints
+    lack it)."""
     unexpected = sorted(set(src) - set(mapping))
     if unexpected:
         raise ValueError(f'EfficientNet-{arch}: unexpected keys in the source '
                          f'checkpoint: {unexpected[:8]}'
                          f'{" ..." if len(unexpected) > 8 else ""}')
-    # num_batches_tracked is optional (older PyTorch checkpoints lack it)
     missing = sorted(k for k in set(mapping) - set(src)
                      if not k.endswith('num_batches_tracked'))
     if missing:
         raise ValueError(f'EfficientNet-{arch}: keys missing from the source '
                          f'checkpoint: {missing[:8]}'
                          f'{" ..." if len(missing) > 8 else ""}')
-    backbone, classifier = {}, {}
-    for k, v in src.items():
-        part, name = mapping[k].split('.', 1)
-        (backbone if part == 'B' else classifier)[name] = v
-    # shapes against the modules they are for
-    ref_b = EfficientNetLite(arch=arch).state_dict()
-    ref_c = EfficientNetLiteClassifier(
-        in_channels=last_stage_channels(arch),
-        num_classes=src['_fc.weight'].shape[0]).state_dict()
-    for got, ref, what in ((backbone, ref_b, 'backbone'),
-                           (classifier, ref_c, 'classifier')):
-        for k, v in got.items():
-            if k not in ref or tuple(ref[k].shape) != tuple(v.shape):
-                raise ValueError(
-                    f'EfficientNet-{arch} {what}: {k} has shape '
-                    f'{tuple(v.shape)}, expected '
-                    f'{tuple(ref[k].shape) if k in ref else "no such key"}')
-    return backbone, classifier
 
 
 def last_stage_channels(arch: str) -> int:

@@ -9,7 +9,8 @@ from torch import Tensor
 from efc_mm.ops import warp
 from efc_mm.registry import MODELS
 from efc_mm.structures import resize_map, swap_pair
-from .utils import BaseEFCLoss, check_map, check_same, valid_mean
+from .utils import (BaseEFCLoss, check_choice, check_map, check_same,
+                    valid_mean)
 
 __all__ = ['FeatureConsistencyLoss']
 
@@ -76,14 +77,12 @@ class FeatureConsistencyLoss(BaseEFCLoss):
                  frames: str = 'all',
                  weight_schedule: Optional[dict] = _DEFAULT_SCHEDULE,
                  grad_to: Optional[Sequence[str]] = None) -> None:
-        super().__init__(loss_weight=loss_weight, loss_name=loss_name,
+        super().__init__(loss_weight, loss_name,
                          weight_schedule=weight_schedule, grad_to=grad_to)
         if not (isinstance(level, int) or level == 'seg'):
             raise ValueError(f"level must be an int (shared-encoder level) or "
                              f"'seg', got {level!r}")
-        if frames not in ('all', 'unlabelled'):
-            raise ValueError(f"frames must be 'all' or 'unlabelled', got "
-                             f'{frames!r}')
+        check_choice('frames', frames, ('all', 'unlabelled'))
         self.occlusion_mask = occlusion_mask
         self.level = level
         self.normalize = normalize
@@ -148,16 +147,10 @@ class FeatureConsistencyLoss(BaseEFCLoss):
         lvl, flow = ctx.flow_at(size)
         feat_w, valid = warp(swap_pair(self.route(feat, 'target')),
                              self.route(flow, 'flow'))
-        own = self.route(feat, 'seg')
         occ = None
         if self.occlusion_mask:
             occ = resize_map(ctx.occlusion(lvl), size).detach()
         if self.frames == 'unlabelled':
             valid = valid * (1 - ctx.labelled_mask())
-        total = 0
-        for d, s in ctx.directions:
-            value = self.compute(own[s], feat_w[s],
-                                 None if occ is None else occ[s], valid[s])
-            ctx.record(self.loss_name, lvl, d, value)
-            total = total + value
-        return {self.loss_name: total}
+        inputs = (self.route(feat, 'seg'), feat_w, occ, valid)
+        return {self.loss_name: self.sum_directions(ctx, lvl, inputs)}

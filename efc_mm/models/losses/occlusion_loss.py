@@ -1,7 +1,7 @@
 """Occlusion estimation loss against the range-map target, EFC eq. 4."""
 from __future__ import annotations
 
-from typing import Optional, Sequence, Union
+from typing import Optional
 
 import torch
 import torch.nn.functional as F
@@ -9,7 +9,8 @@ from torch import Tensor
 
 from efc_mm.registry import MODELS
 from efc_mm.structures import swap_pair
-from .utils import BaseEFCLoss, check_map, check_same, valid_mean
+from .utils import (BaseEFCLoss, check_choice, check_map, check_same,
+                    valid_mean)
 
 __all__ = ['OcclusionLoss']
 
@@ -41,10 +42,10 @@ class OcclusionLoss(BaseEFCLoss):
             (**decision** of EFC_METHOD.md, 0.2 as in peers' code).
         target (str): ``'hard'`` (``Ô = [mass < threshold]``, the paper) or
             ``'soft'`` (``Ô = 1 - clamp(mass, 0, 1)``).
-        level_weights (str | list): ``'finest'`` (default) or ``'all'``
-            (paper); see :class:`BaseEFCLoss`.
-        weight_schedule: see :class:`BaseEFCLoss`.
-        grad_to: ``('occ', )``, the only output it reads.
+        **kwargs: ``level_weights`` (``'finest'``, the default, or
+            ``'all'``, the paper), ``weight_schedule`` and ``grad_to``
+            (``('occ', )``, the only output it reads): see
+            :class:`BaseEFCLoss`.
     """
 
     READS = ('occ', )
@@ -52,15 +53,9 @@ class OcclusionLoss(BaseEFCLoss):
 
     def __init__(self, alpha: float = 0.2, loss_weight: float = 0.4,
                  loss_name: str = 'loss_occ', threshold: float = 0.2,
-                 target: str = 'hard',
-                 level_weights: Union[str, Sequence[float]] = 'finest',
-                 weight_schedule: Optional[dict] = None,
-                 grad_to: Optional[Sequence[str]] = None) -> None:
-        super().__init__(loss_weight=loss_weight, loss_name=loss_name,
-                         level_weights=level_weights,
-                         weight_schedule=weight_schedule, grad_to=grad_to)
-        if target not in ('hard', 'soft'):
-            raise ValueError(f"target must be 'hard' or 'soft', got {target!r}")
+                 target: str = 'hard', **kwargs) -> None:
+        super().__init__(loss_weight, loss_name, **kwargs)
+        check_choice('target', target, ('hard', 'soft'))
         if not 0.0 < threshold <= 1.0:
             raise ValueError(f'threshold must be in (0, 1], got {threshold}')
         self.alpha = alpha
@@ -107,16 +102,8 @@ class OcclusionLoss(BaseEFCLoss):
             value = bce - self.alpha * (-occ_est.to(dtype)).exp()
         return self.current_weight * valid_mean(value, valid)
 
-    def forward(self, ctx) -> dict:
-        """``{loss_name: L_occ}`` summed over levels and both directions."""
-        total = 0
-        for lvl, w in enumerate(self.weights_for(ctx.num_levels)):
-            if not w:
-                continue
-            target = self.make_target(swap_pair(ctx.level_flow(lvl)).detach())
-            occ = self.route(ctx.occlusion(lvl), 'occ')
-            for d, s in ctx.directions:
-                value = w * self.compute(occ[s], target[s])
-                ctx.record(self.loss_name, lvl, d, value)
-                total = total + value
-        return {self.loss_name: total}
+    def level_inputs(self, ctx, level: int) -> tuple:
+        """``(O_est, Ô)`` of ``level``; the target of each direction comes
+        from the opposite direction's flow (detached)."""
+        target = self.make_target(swap_pair(ctx.level_flow(level)).detach())
+        return self.route(ctx.occlusion(level), 'occ'), target

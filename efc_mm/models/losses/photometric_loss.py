@@ -1,7 +1,7 @@
 """Occlusion-aware photometric loss, EFC eq. 5-6 (+ census option)."""
 from __future__ import annotations
 
-from typing import Optional, Sequence, Union
+from typing import Optional
 
 import torch
 import torch.nn.functional as F
@@ -11,7 +11,8 @@ from efc_mm.ops import ssim
 from efc_mm.ops import warp
 from efc_mm.registry import MODELS
 from efc_mm.structures import resize_map, swap_pair
-from .utils import BaseEFCLoss, check_map, check_same, valid_mean
+from .utils import (BaseEFCLoss, check_choice, check_map, check_same,
+                    valid_mean)
 
 __all__ = ['PhotometricLoss', 'seg_occlusion_error', 'census_transform']
 
@@ -124,12 +125,11 @@ class PhotometricLoss(BaseEFCLoss):
             full-resolution images (UFlow / ARFlow practice); ``'level'``:
             each level's flow warps the images area-downsampled to that level
             (the paper's multi-scale sum).
-        level_weights (str | list): ``'finest'`` (default) or ``'all'``
-            (the paper), or per-level weights; see :class:`BaseEFCLoss`.
-        weight_schedule: see :class:`BaseEFCLoss`.
-        grad_to (Sequence[str]): ``('flow', 'occ')`` (default; ``'occ'``
-            only with ``occlusion_weighting``) or ``('flow', )``: then only
-            L_occ trains the occlusion heads.
+        **kwargs: ``level_weights`` (``'finest'``, the default, ``'all'``,
+            the paper, or per-level weights), ``weight_schedule`` and
+            ``grad_to`` (``('flow', 'occ')``, the default; ``'occ'`` only
+            with ``occlusion_weighting``; or ``('flow', )``: then only L_occ
+            trains the occlusion heads): see :class:`BaseEFCLoss`.
     """
 
     READS = ('flow', 'occ')
@@ -138,23 +138,14 @@ class PhotometricLoss(BaseEFCLoss):
     def __init__(self, beta: float = 0.85, loss_weight: float = 1.0,
                  loss_name: str = 'loss_pm', error: str = 'ssim_l1',
                  occlusion_weighting: bool = True, seg_error: bool = True,
-                 resolution: str = 'input',
-                 level_weights: Union[str, Sequence[float]] = 'finest',
-                 weight_schedule: Optional[dict] = None,
-                 grad_to: Optional[Sequence[str]] = None) -> None:
-        if grad_to is None and not occlusion_weighting:
-            grad_to = ('flow', )
-        super().__init__(loss_weight=loss_weight, loss_name=loss_name,
-                         level_weights=level_weights,
-                         weight_schedule=weight_schedule, grad_to=grad_to)
+                 resolution: str = 'input', **kwargs) -> None:
+        if kwargs.get('grad_to') is None and not occlusion_weighting:
+            kwargs['grad_to'] = ('flow', )
+        super().__init__(loss_weight, loss_name, **kwargs)
         if not 0.0 <= beta <= 1.0:
             raise ValueError(f'beta must be in [0, 1], got {beta}')
-        if error not in ('ssim_l1', 'census'):
-            raise ValueError(f"error must be 'ssim_l1' or 'census', got "
-                             f'{error!r}')
-        if resolution not in ('level', 'input'):
-            raise ValueError(f"resolution must be 'level' or 'input', got "
-                             f'{resolution!r}')
+        check_choice('error', error, ('ssim_l1', 'census'))
+        check_choice('resolution', resolution, ('level', 'input'))
         if 'occ' in self.grad_to and not occlusion_weighting:
             raise ValueError("PhotometricLoss: grad_to names 'occ', but "
                              'occlusion_weighting=False does not read O_est')
@@ -224,25 +215,16 @@ class PhotometricLoss(BaseEFCLoss):
             o_est = flow.new_zeros(flow.shape[0], 1, *size)
         return seg_occlusion_error(seg, seg_w, o_est.detach(), valid)
 
-    def forward(self, ctx) -> dict:
-        """``{loss_name: L_pm}`` summed over levels and both directions."""
-        total = 0
-        for lvl, w in enumerate(self.weights_for(ctx.num_levels)):
-            if not w:
-                continue
-            flow = self.route(ctx.flow_on(lvl, self.resolution), 'flow')
-            img = ctx.images_for(flow)
-            img_w, valid = warp(swap_pair(img), flow)
-            o_est = o_err = None
-            if self.occlusion_weighting:
-                o_est = self.route(
-                    resize_map(ctx.occlusion(lvl), flow.shape[-2:]), 'occ')
-            if self.seg_error:
-                o_err = self._seg_error(ctx, flow, o_est, valid)
-            for d, s in ctx.directions:
-                value = w * self.compute(
-                    img[s], img_w[s], None if o_est is None else o_est[s],
-                    None if o_err is None else o_err[s], valid[s])
-                ctx.record(self.loss_name, lvl, d, value)
-                total = total + value
-        return {self.loss_name: total}
+    def level_inputs(self, ctx, level: int) -> tuple:
+        """``(I, I', O_est, O_error, valid)`` of ``level`` on the grid
+        ``resolution`` picks (``O_est`` / ``O_error`` None when off)."""
+        flow = self.route(ctx.flow_on(level, self.resolution), 'flow')
+        img = ctx.images_for(flow)
+        img_w, valid = warp(swap_pair(img), flow)
+        o_est = o_err = None
+        if self.occlusion_weighting:
+            o_est = self.route(
+                resize_map(ctx.occlusion(level), flow.shape[-2:]), 'occ')
+        if self.seg_error:
+            o_err = self._seg_error(ctx, flow, o_est, valid)
+        return img, img_w, o_est, o_err, valid

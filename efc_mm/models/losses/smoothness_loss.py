@@ -1,13 +1,11 @@
 """Edge-aware flow smoothness loss, EFC eq. 7 (+ second-order option)."""
 from __future__ import annotations
 
-from typing import Optional, Sequence, Union
-
 from torch import Tensor
 
 from efc_mm.ops import check_flow
 from efc_mm.registry import MODELS
-from .utils import BaseEFCLoss, check_map
+from .utils import BaseEFCLoss, check_choice, check_map
 
 __all__ = ['SmoothnessLoss']
 
@@ -51,9 +49,9 @@ class SmoothnessLoss(BaseEFCLoss):
         edge_constant (float): lambda in ``exp(-lambda |grad I|)``, 150.
         order (int): 2 (default) or 1 (paper).
         resolution (str): ``'input'`` (default) or ``'level'`` (paper).
-        level_weights (str | list): ``'finest'`` (default) or ``'all'``.
-        weight_schedule: see :class:`BaseEFCLoss`.
-        grad_to: ``('flow', )``, the only output it reads.
+        **kwargs: ``level_weights`` (``'finest'``, the default, or
+            ``'all'``), ``weight_schedule`` and ``grad_to`` (``('flow', )``,
+            the only output it reads): see :class:`BaseEFCLoss`.
     """
 
     READS = ('flow', )
@@ -61,20 +59,12 @@ class SmoothnessLoss(BaseEFCLoss):
 
     def __init__(self, loss_weight: float = 0.5, loss_name: str = 'loss_sm',
                  edge_constant: float = 150.0, order: int = 2,
-                 resolution: str = 'input',
-                 level_weights: Union[str, Sequence[float]] = 'finest',
-                 weight_schedule: Optional[dict] = None,
-                 grad_to: Optional[Sequence[str]] = None) -> None:
-        super().__init__(loss_weight=loss_weight, loss_name=loss_name,
-                         level_weights=level_weights,
-                         weight_schedule=weight_schedule, grad_to=grad_to)
+                 resolution: str = 'input', **kwargs) -> None:
+        super().__init__(loss_weight, loss_name, **kwargs)
         if edge_constant < 0:
             raise ValueError(f'edge_constant must be >= 0: {edge_constant}')
-        if order not in (1, 2):
-            raise ValueError(f'order must be 1 or 2, got {order}')
-        if resolution not in ('level', 'input'):
-            raise ValueError(f"resolution must be 'level' or 'input', got "
-                             f'{resolution!r}')
+        check_choice('order', order, (1, 2))
+        check_choice('resolution', resolution, ('level', 'input'))
         self.edge_constant = edge_constant
         self.order = order
         self.resolution = resolution
@@ -109,16 +99,7 @@ class SmoothnessLoss(BaseEFCLoss):
             terms.append((dflow.sum(1, keepdim=True) * weight).mean())
         return self.current_weight * 0.5 * (terms[0] + terms[1])
 
-    def forward(self, ctx) -> dict:
-        """``{loss_name: L_sm}`` summed over levels and both directions."""
-        total = 0
-        for lvl, w in enumerate(self.weights_for(ctx.num_levels)):
-            if not w:
-                continue
-            flow = self.route(ctx.flow_on(lvl, self.resolution), 'flow')
-            img = ctx.images_for(flow)
-            for d, s in ctx.directions:
-                value = w * self.compute(flow[s], img[s])
-                ctx.record(self.loss_name, lvl, d, value)
-                total = total + value
-        return {self.loss_name: total}
+    def level_inputs(self, ctx, level: int) -> tuple:
+        """``(flow, image)`` of ``level`` on the grid ``resolution`` picks."""
+        flow = self.route(ctx.flow_on(level, self.resolution), 'flow')
+        return flow, ctx.images_for(flow)

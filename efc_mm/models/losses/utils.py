@@ -32,6 +32,14 @@ def check_same(a: Tensor, b: Tensor, names: Sequence[str]) -> None:
                          f'{tuple(getattr(b, "shape", ()))}')
 
 
+def check_choice(name: str, value, choices: Sequence) -> None:
+    """Raise :class:`ValueError` unless ``value`` is one of ``choices``
+    (``"target must be 'hard' or 'soft', got 'x'"``)."""
+    if value not in choices:
+        allowed = ' or '.join(repr(c) for c in choices)
+        raise ValueError(f'{name} must be {allowed}, got {value!r}')
+
+
 def valid_mean(value: Tensor, valid: Optional[Tensor] = None) -> Tensor:
     """Mean of a per-pixel map ``value`` ``(N, 1, H, W)`` over valid pixels.
 
@@ -85,7 +93,11 @@ class BaseEFCLoss(nn.Module):
     :class:`~efc_mm.structures.PairContext` and returns ``{loss_name:
     value}`` (already weighted; empty while the scheduled weight is 0);
     :meth:`compute` is the tensor-level formula (the paper's equation) that
-    :meth:`forward` applies per level and direction.
+    :meth:`forward` applies per level and direction. A loss on decoder
+    levels implements :meth:`level_inputs` (the batched ``2B`` inputs of
+    :meth:`compute` on one level) and inherits :meth:`forward`; a loss on
+    one level of its own choice overrides :meth:`forward` and calls
+    :meth:`sum_directions`.
 
     Args:
         loss_weight (float): weight of the loss in the total (the paper's
@@ -235,8 +247,36 @@ class BaseEFCLoss(nn.Module):
         """Refuse, when the model is built, a combination this loss cannot
         work with (``model`` is the segmentor); subclasses add checks."""
 
-    def forward(self, ctx) -> Dict[str, Tensor]:  # pragma: no cover
-        raise NotImplementedError
+    def level_inputs(self, ctx, level: int) -> Sequence[Optional[Tensor]]:
+        """The arguments of :meth:`compute` on decoder level ``level``,
+        batched over the ``2B`` frames of the pair layout (None: an
+        optional argument left out), gradients already routed."""
+        raise NotImplementedError  # pragma: no cover
+
+    def sum_directions(self, ctx, level: int,
+                       inputs: Sequence[Optional[Tensor]],
+                       weight: Optional[float] = None, total=0):
+        """``total`` plus :meth:`compute` on the forward then the backward
+        half of ``inputs`` (each times ``weight`` unless None), every term
+        recorded in ``ctx`` under (loss name, ``level``, direction)."""
+        for direction, half in ctx.directions:
+            value = self.compute(*(None if t is None else t[half]
+                                   for t in inputs))
+            if weight is not None:
+                value = weight * value
+            ctx.record(self.loss_name, level, direction, value)
+            total = total + value
+        return total
+
+    def forward(self, ctx) -> Dict[str, Tensor]:
+        """``{loss_name: term}`` summed over the levels ``level_weights``
+        selects (each times its weight) and both directions."""
+        total = 0
+        for level, weight in enumerate(self.weights_for(ctx.num_levels)):
+            if weight:
+                total = self.sum_directions(
+                    ctx, level, self.level_inputs(ctx, level), weight, total)
+        return {self.loss_name: total}
 
 
 def sum_losses(modules, ctx) -> Dict[str, Tensor]:

@@ -8,8 +8,7 @@ import sys
 import torch
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-sys.path.insert(0, REPO)
-sys.path.insert(0, osp.join(REPO, 'tests'))
+sys.path.insert(0, REPO)  # efc_mm from this checkout
 
 import efc_mm  # noqa: E402,F401
 from mmengine.config import Config, ConfigDict  # noqa: E402
@@ -23,7 +22,7 @@ BN = dict(type='BN', requires_grad=True)
 def psp_cfg(tiny: bool = False) -> dict:
     """EFC PSP-R50-D8 model dict (tiny: the test-size ResNet-18/16ch)."""
     if tiny:
-        from model_utils import tiny_model_cfg
+        from efc_mm.testing import tiny_model_cfg
         return tiny_model_cfg('psp', num_classes=19)
     cfg = Config.fromfile(osp.join(REPO, 'configs', '_base_', 'models',
                                    'psp_efc_r50-d8.py')).model.to_dict()
@@ -34,7 +33,7 @@ def psp_cfg(tiny: bool = False) -> dict:
 
 
 def plain_of(cfg: dict) -> dict:
-    from model_utils import plain_cfg
+    from efc_mm.testing import plain_cfg
     return plain_cfg(cfg)
 
 

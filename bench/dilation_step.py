@@ -25,8 +25,7 @@ import time
 import torch
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-sys.path.insert(0, REPO)
-sys.path.insert(0, osp.join(REPO, 'tests'))
+sys.path.insert(0, REPO)  # efc_mm from this checkout
 
 import efc_mm  # noqa: E402,F401
 from mmengine.config import Config, ConfigDict  # noqa: E402
@@ -85,7 +84,7 @@ def main():
     ap.add_argument('--skip-before', action='store_true')
     ap.add_argument('--no-profile', action='store_true')
     args = ap.parse_args()
-    from model_utils import pair_batch
+    from efc_mm.testing import pair_batch
     inputs, samples = pair_batch(b=1, h=args.size, w=args.size,
                                  num_classes=19)
     after = build(args.size, 1024)

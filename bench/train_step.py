@@ -48,7 +48,7 @@ def _sync(device):
 
 
 def _pair(size, batch, device):
-    from model_utils import pair_batch
+    from efc_mm.testing import pair_batch
     inputs, samples = pair_batch(b=batch, h=size, w=size, num_classes=19,
                                  labelled=(True, False))
     return inputs.to(device), [s.to(device) for s in samples]

@@ -12,6 +12,8 @@ when it is absent, saying so (:func:`shared_path`, :func:`missing_data`).
 import importlib.util
 import os
 import os.path as osp
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -54,6 +56,23 @@ def load_script(*parts):
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
+
+
+def installed_mim():
+    """mim next to this interpreter, only if efc_mm is installed (not just
+    importable from the source tree) with its .mim folder."""
+    mim = osp.join(osp.dirname(sys.executable), 'mim')
+    if not osp.isfile(mim):
+        return None
+    code = ('import pkg_resources,os;d=pkg_resources.get_distribution('
+            '"efc_mm");print(os.path.join(d.location,"efc_mm",".mim","tools",'
+            '"train.py"))')
+    env = dict(os.environ)
+    env.pop('PYTHONPATH', None)
+    proc = subprocess.run([sys.executable, '-W', 'ignore', '-c', code],
+                          cwd='/', env=env, capture_output=True, text=True)
+    path = proc.stdout.strip() if proc.returncode == 0 else ''
+    return mim if path and osp.isfile(path) else None
 
 
 def fresh_checkpoint(config, path, *args):

@@ -2,7 +2,6 @@
 visualisation hook, on a tiny random EFC model."""
 import os
 import os.path as osp
-import sys
 import types
 
 import cv2
@@ -17,9 +16,9 @@ from efc_mm.apis import (FrameSource, inference_pair, inference_segmentor,
 from efc_mm.engine import PairVisualizationHook
 from efc_mm.structures import PairDataSample
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from conftest import REPO_ROOT, shared_path  # noqa: E402
-from model_utils import plain_cfg, tiny_model_cfg  # noqa: E402
+from efc_mm.testing import plain_cfg, tiny_model_cfg
+
+from conftest import load_script, shared_path  # noqa: E402
 
 H, W = 48, 64
 
@@ -171,12 +170,7 @@ def test_video_source_errors(model, tmp_path):
 
 # --------------------------------------------------------------------------
 def _load_demo():
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(
-        'video_demo', osp.join(REPO_ROOT, 'demo', 'video_demo.py'))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script('demo', 'video_demo.py')
 
 
 def _check_demo_outputs(out, video, n):
@@ -365,11 +359,7 @@ def test_pair_visualization_hook_with_camvid_pair_dataset(model, tmp_path):
 
 
 def test_image_demo(tiny_cfg, tmp_path, capsys):
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(
-        'image_demo', osp.join(REPO_ROOT, 'demo', 'image_demo.py'))
-    demo = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(demo)
+    demo = load_script('demo', 'image_demo.py')
     f1, f2 = frames(2)
     p1, p2 = str(tmp_path / 'a.png'), str(tmp_path / 'b.png')
     cv2.imwrite(p1, f1)

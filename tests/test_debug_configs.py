@@ -26,7 +26,6 @@ CITYSCAPES_FAMILIES = ('psp_efc_cityscapes', 'deeplabv3plus_efc_cityscapes',
 def cityscapes_root(tmp_path_factory):
     """1 train + 1 val snippet of 30 frames at 64 x 128 (frame 19
     labelled), Cityscapes layout."""
-    sys.path.insert(0, REPO)
     import efc_synthetic
     root = str(tmp_path_factory.mktemp('debug_world') / 'world')
     efc_synthetic.generate_synthetic_world(

@@ -3,12 +3,11 @@ runs, runs stopped at a deadline, mIoU by iteration) on fabricated logs."""
 import json
 import os
 import os.path as osp
-import sys
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-sys.path.insert(0, osp.join(REPO, 'bench'))
+from conftest import load_script  # noqa: E402
 
-import efc_ablation as bench  # noqa: E402
+bench = load_script('bench', 'efc_ablation.py')
 
 
 def test_rows_come_from_their_definitions():

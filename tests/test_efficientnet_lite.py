@@ -10,7 +10,6 @@ the ImageNet weights skip without the ``pretrained`` extra. Small inputs
 """
 import copy
 import os.path as osp
-import sys
 
 import numpy as np
 import pytest
@@ -29,9 +28,9 @@ from efc_mm.models.backbones.efficientnet_lite import (
     make_efficientnet_lite_checkpoint, tf_same_padding)
 from efc_mm.models.segmentors import StagedBackbone
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+from efc_mm.testing import BN, TINY_FLOW, pair_batch, tiny_model_cfg
+
 from conftest import REPO_ROOT, load_script, shared_path  # noqa: E402
-from model_utils import BN, TINY_FLOW, pair_batch, tiny_model_cfg  # noqa: E402
 
 init_default_scope('mmseg')
 torch.set_num_threads(1)

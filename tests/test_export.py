@@ -27,9 +27,9 @@ import efc_mm  # noqa: F401
 from efc_mm.apis import (NotStockMMSegError, export_config, export_segmentor,
                          inference_segmentor, init_model)
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from conftest import REPO_ROOT  # noqa: E402
-from model_utils import tiny_model_cfg  # noqa: E402
+from efc_mm.testing import tiny_model_cfg
+
+from conftest import REPO_ROOT, load_script  # noqa: E402
 
 STOCK_SCRIPT = textwrap.dedent('''
     import importlib.util, sys
@@ -190,12 +190,7 @@ def test_export_config_keeps_only_stock_entries():
 
 
 def test_export_tool_cli(exported, tmp_path):
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(
-        'export_segmentor_tool',
-        osp.join(REPO_ROOT, 'tools', 'export_segmentor.py'))
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = load_script('tools', 'export_segmentor.py')
     out = tool.main([exported['cfg'], exported['ckpt'], str(tmp_path),
                      '--name', 'seg'])
     assert out['config'] == str(tmp_path / 'seg.py')

@@ -9,12 +9,12 @@ box-smoothed, for the default config and the quick start. The paper's letter
 not the default; that is checked too, so the test notices if it changes.
 """
 import os.path as osp
-import sys
 
 import pytest
 
+from conftest import load_script
+
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-sys.path.insert(0, osp.join(REPO, 'bench'))
 
 WORLD = dict(num_train_snippets=2, num_val_snippets=1, height=128,
              width=256, seed=0)
@@ -26,7 +26,7 @@ def world_root(tmp_path_factory):
 
 
 def _landscape(config, root):
-    from flow_loss_landscape import landscape
+    landscape = load_script('bench', 'flow_loss_landscape.py').landscape
     return landscape(osp.join(REPO, config), pairs=8, world_root=root,
                      with_real=False, world=WORLD)
 

@@ -8,7 +8,6 @@ import copy
 import json
 import os
 import os.path as osp
-import sys
 
 import pytest
 from mmengine.config import Config
@@ -17,9 +16,9 @@ import efc_mm  # noqa: F401
 from efc_mm.ablation import apply_row
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-sys.path.insert(0, osp.join(REPO, 'bench'))
+from conftest import load_script  # noqa: E402
 
-import headroom as bench  # noqa: E402
+bench = load_script('bench', 'headroom.py')
 
 CFG = osp.join(REPO, 'configs', 'synthetic_headroom')
 EFC = osp.join(CFG, 'psp_efc_tiny_headroom.py')

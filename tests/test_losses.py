@@ -612,7 +612,7 @@ def test_level_weights_validation():
 
 # ------------------------------------------- the flow decoder's loss_by_feat
 def _flow_decoder(**losses):
-    from model_utils import TINY_FLOW
+    from efc_mm.testing import TINY_FLOW
 
     from efc_mm.models.flow_decoders import EFCFlowDecoder
     return EFCFlowDecoder(in_channels=(8, 16, 32, 32), **TINY_FLOW,

@@ -15,7 +15,8 @@ from mmengine.config import Config, ConfigDict
 from mmseg.registry import MODELS
 
 from efc_mm.models.segmentors import StagedBackbone
-from model_utils import REPO, pair_batch, plain_cfg, tiny_model_cfg  # noqa: E402
+from conftest import REPO_ROOT as REPO  # noqa: E402
+from efc_mm.testing import pair_batch, plain_cfg, tiny_model_cfg  # noqa: E402
 
 from mmengine.registry import init_default_scope
 
@@ -81,7 +82,7 @@ def test_context_module_identity_init():
 # ---------------------------------------------------------------- decoder
 def _decoder(**kw):
     from efc_mm.models.flow_decoders import EFCFlowDecoder
-    from model_utils import TINY_FLOW
+    from efc_mm.testing import TINY_FLOW
     return EFCFlowDecoder(in_channels=(8, 16, 32, 32), **{**TINY_FLOW, **kw})
 
 
@@ -572,7 +573,7 @@ def test_overfit_flow_branch_on_synthetic_pair():
     No ../shared needed. Adam 1e-3, 250 steps at 96x160 (~20 s, 1 core);
     measured: EPE 1.99 px (zero flow) -> 1.00 px."""
     i1, i2, gt = _synthetic_pair()
-    from model_utils import pair_batch
+    from efc_mm.testing import pair_batch
     cfg = _flow_only_cfg(resolution='input')
     cfg['flow_decoder']['losses']['smoothness'] = dict(
         type='SmoothnessLoss', resolution='input', order=2,

@@ -2,9 +2,7 @@
 URL and the fix; ``model.pretrained=None`` switches weights off for every
 config family (efc_mm.utils.pretrained, tools/train.py)."""
 import copy
-import importlib.util
 import os.path as osp
-import sys
 from urllib.error import URLError
 
 import mmengine.runner.checkpoint as mm_ckpt
@@ -13,13 +11,14 @@ from mmengine.config import Config, ConfigDict
 from mmengine.registry import init_default_scope
 
 import efc_mm  # noqa: F401
+from efc_mm.testing import tiny_model_cfg
 from efc_mm.utils.pretrained import (PretrainedWeightsError,
                                      explain_pretrained_errors,
                                      pretrained_checkpoints)
 
+from conftest import load_script  # noqa: E402
+
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-sys.path.insert(0, osp.join(REPO, 'tests'))
-from model_utils import tiny_model_cfg  # noqa: E402
 
 RESNET_URL = ('https://download.openmmlab.com/pretrain/third_party/'
               'resnet50_v1c-2cccc1ad.pth')  # mmengine/hub/openmmlab.json
@@ -154,17 +153,13 @@ def test_pretrained_checkpoints_lists_every_reference():
 def test_train_tool_explains_offline_failure(offline, tmp_path, monkeypatch):
     """tools/train.py on a ResNet config offline: the clear error, raised
     when the weights are loaded (before any iteration)."""
-    sys.path.insert(0, REPO)
     import efc_synthetic
     root = str(tmp_path / 'world')
     efc_synthetic.generate_synthetic_world(
         root, num_train_snippets=1, num_val_snippets=1, height=64,
         width=128, seed=5, workers=1)
     monkeypatch.setenv('EFC_DATA_ROOT', root)
-    spec = importlib.util.spec_from_file_location(
-        'efc_tools_train', osp.join(REPO, 'tools', 'train.py'))
-    train = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(train)
+    train = load_script('tools', 'train.py')
     with pytest.raises(PretrainedWeightsError) as err:
         train.main([
             osp.join(REPO, 'configs', 'debug', 'psp_efc_cityscapes_debug.py'),

@@ -10,8 +10,7 @@ import zipfile
 
 import pytest
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from test_tools import _installed_mim as installed_mim  # noqa: E402
+from conftest import installed_mim  # noqa: E402
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
@@ -59,7 +58,8 @@ def test_wheel_ships_packages_and_mim_files(tmp_path):
     (wheel, ) = glob.glob(str(tmp_path / 'whl' / '*.whl'))
     names = set(zipfile.ZipFile(wheel).namelist())
     for need in ('efc_mm/__init__.py', 'efc_synthetic/__init__.py',
-                 'efc_synthetic/world.py', 'efc_mm/.mim/model-index.yml',
+                 'efc_synthetic/world.py', 'efc_mm/testing/__init__.py',
+                 'efc_mm/testing/models.py', 'efc_mm/.mim/model-index.yml',
                  'efc_mm/.mim/configs/metafile.yaml',
                  'efc_mm/.mim/tools/train.py'):
         assert need in names, need
@@ -80,3 +80,20 @@ def test_mim_list_shows_efc_mm():
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert any(line.split()[:1] in (['efc-mm'], ['efc_mm'])
                for line in proc.stdout.splitlines()), proc.stdout
+
+
+def test_installed_testing_helpers_find_the_config_bases(tmp_path):
+    """efc_mm.testing (used by tests and benches) builds its tiny models
+    from the installed package's .mim/configs, outside any checkout."""
+    _installed_mim()  # skips or, in CI, fails without a regular install
+    env = dict(os.environ, OMP_NUM_THREADS='1')
+    env.pop('PYTHONPATH', None)
+    code = ('import efc_mm.testing as t; p = t.model_bases_dir(); '
+            'cfg = t.tiny_model_cfg("psp"); '
+            'assert cfg["backbone"]["depth"] == 18; print(p)')
+    proc = subprocess.run([sys.executable, '-c', code], cwd=str(tmp_path),
+                          env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    path = proc.stdout.strip().splitlines()[-1]
+    assert osp.join('efc_mm', '.mim', 'configs') in path, path

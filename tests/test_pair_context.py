@@ -5,12 +5,12 @@ import pytest
 import torch
 from mmengine.config import ConfigDict
 from mmengine.registry import init_default_scope
-from model_utils import pair_batch, tiny_model_cfg
 
 import efc_mm  # noqa: F401
 from efc_mm.registry import MODELS
 from efc_mm.structures import (PairContext, flow_to_level_pixels,
                                frames_to_pair, pair_to_frames, swap_pair)
+from efc_mm.testing import pair_batch, tiny_model_cfg
 
 init_default_scope('mmseg')
 

@@ -15,6 +15,8 @@ import cv2
 import numpy as np
 import pytest
 
+from conftest import installed_mim as _installed_mim  # noqa: E402
+
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TINY_CFG = osp.join(REPO, 'tests', 'data', 'configs', 'tiny_seg.py')
 
@@ -121,23 +123,6 @@ def test_dist_train_two_cpu_processes(tmp_path, tiny_data):
     # 4 val images over 2 ranks: each rank runs 2 val iterations
     assert 'Iter(val) [2/2]' in log
     assert osp.isfile(osp.join(wd, 'iter_2.pth'))
-
-
-def _installed_mim():
-    """mim next to this interpreter, only if efc_mm is installed (not just
-    importable from the source tree) with its .mim folder."""
-    mim = osp.join(osp.dirname(sys.executable), 'mim')
-    if not osp.isfile(mim):
-        return None
-    code = ('import pkg_resources,os;d=pkg_resources.get_distribution('
-            '"efc_mm");print(os.path.join(d.location,"efc_mm",".mim","tools",'
-            '"train.py"))')
-    env = dict(os.environ)
-    env.pop('PYTHONPATH', None)
-    proc = subprocess.run([sys.executable, '-W', 'ignore', '-c', code],
-                          cwd='/', env=env, capture_output=True, text=True)
-    path = proc.stdout.strip() if proc.returncode == 0 else ''
-    return mim if path and osp.isfile(path) else None
 
 
 @pytest.mark.slow

@@ -88,7 +88,7 @@ def build_decoder(config: str, cfg_options: dict = None):
         raise ValueError(f'{config}: model.flow_decoder is None (no flow '
                          'branch, no flow loss to evaluate)')
     dec = MODELS.build(dec_cfg)
-    if not dec.flow_losses:
+    if not len(dec.losses):
         raise ValueError(f'{config}: the flow decoder has no flow loss')
     return cfg, dec
 
@@ -99,14 +99,31 @@ def level_sizes(dec, h: int, w: int) -> List[tuple]:
     return [(-(-h // s), -(-w // s)) for s in dec.strides]
 
 
+def pair_context(imgs, out, seg=None):
+    """The :class:`~efc_mm.structures.PairContext` of one pair (``imgs``
+    ``(2, 3, H, W)`` in [0, 1], frame i then frame i+t) whose decoder output
+    is ``out`` (``flows``, ``occlusions``, ``strides``, coarse to fine) and
+    whose segmentation logits are ``seg`` (None: no segmentation)."""
+    from efc_mm.structures import PairContext
+    return PairContext(imgs, imgs, [], [False] * imgs.shape[0],
+                       seg_fn=lambda shared: (None, seg),
+                       flow_fn=lambda: out)
+
+
+def loss_modules(dec, cls) -> list:
+    """The decoder's loss modules of type ``cls``."""
+    return [m for m in dec.losses if isinstance(m, cls)]
+
+
 def loss_of(dec, imgs, flow_fw, flow_bw, labels=None,
             num_classes=19) -> float:
     """Total configured flow loss of one pair for a candidate (fw, bw)."""
-    from efc_mm.ops import occlusion_from_range_map
     from efc_mm.models.flow_decoders import flow_to_level_pixels
+    from efc_mm.models.losses import PhotometricLoss
+    from efc_mm.ops import occlusion_from_range_map
     h, w = imgs.shape[-2:]
     flows = torch.cat([flow_fw, flow_bw])
-    out = dict(flows=[], occlusions=[])
+    out = dict(flows=[], occlusions=[], strides=list(dec.strides))
     for size in level_sizes(dec, h, w):
         f = F.interpolate(flows, size=size, mode='area') if tuple(
             size) != (h, w) else flows
@@ -121,15 +138,16 @@ def loss_of(dec, imgs, flow_fw, flow_bw, labels=None,
         lab[lab >= num_classes] = 0
         seg = F.one_hot(lab.long(), num_classes).permute(0, 3, 1, 2).float()
         seg = seg * 10.0
-    pm = dec.loss_photometric
-    if seg is None and pm is not None and pm.seg_error:
-        pm.seg_error = False
-        try:
-            losses = dec.loss_by_feat(out, imgs, None)
-        finally:
-            pm.seg_error = True
-    else:
-        losses = dec.loss_by_feat(out, imgs, seg)
+    # without labels there is no O_error: switched off for this call
+    no_seg = [] if seg is not None else [
+        m for m in loss_modules(dec, PhotometricLoss) if m.seg_error]
+    for m in no_seg:
+        m.seg_error = False
+    try:
+        losses = dec.loss_by_feat(pair_context(imgs, out, seg))
+    finally:
+        for m in no_seg:
+            m.seg_error = True
     return float(sum(v for v in losses.values()))
 
 
@@ -137,19 +155,19 @@ def forward_only_loss(dec, img1, img2, flow_fw, valid) -> float:
     """Forward-direction L_pm + L_sm of a real pair (no backward ground
     truth, no labels): the configured modules' weights, levels and
     resolution, ``O_est`` = 0, photometric mean over ``valid``."""
-    from efc_mm.ops import warp
     from efc_mm.models.flow_decoders import flow_to_level_pixels
+    from efc_mm.models.losses import PhotometricLoss, SmoothnessLoss
+    from efc_mm.ops import warp
     h, w = img1.shape[-2:]
     total = 0.0
-    pm, sm = dec.loss_photometric, dec.loss_smoothness
-    n = len(dec.strides)
-    w_pm = pm.weights_for(n) if pm is not None else [0.0] * n
-    w_sm = sm.weights_for(n) if sm is not None else [0.0] * n
+    mods = [m for m in dec.losses
+            if isinstance(m, (PhotometricLoss, SmoothnessLoss))]
+    weights = [m.weights_for(len(dec.strides)) for m in mods]
     for lvl, size in enumerate(level_sizes(dec, h, w)):
         f_in = F.interpolate(flow_fw, size=size, mode='area') if tuple(
             size) != (h, w) else flow_fw
         f_lvl = flow_to_level_pixels(f_in, (h, w))
-        for mod, wgt in ((pm, w_pm[lvl]), (sm, w_sm[lvl])):
+        for mod, wgt in zip(mods, (wl[lvl] for wl in weights)):
             if not wgt:
                 continue
             if mod.resolution == 'input':
@@ -161,14 +179,12 @@ def forward_only_loss(dec, img1, img2, flow_fw, valid) -> float:
                 i1 = F.interpolate(img1, size=size, mode='area')
                 i2 = F.interpolate(img2, size=size, mode='area')
                 v = F.interpolate(valid, size=size, mode='area')
-            if mod is pm:
+            if isinstance(mod, PhotometricLoss):
                 i2w, inside = warp(i2, f)
-                occ_w = pm.occlusion_weighting
-                pm.occlusion_weighting = False
-                total += wgt * float(pm(i1, i2w, None, None, inside * v))
-                pm.occlusion_weighting = occ_w
+                total += wgt * float(mod.compute(i1, i2w, None, None,
+                                                 inside * v))
             else:
-                total += wgt * float(sm(f, i1))
+                total += wgt * float(mod.compute(f, i1))
     return total
 
 
@@ -279,11 +295,10 @@ def occ_offset(dec) -> float:
     """Lower bound of the configured L_occ summed over levels and both
     directions (``BCE >= 0`` and ``-alpha exp(-O) >= -alpha``): adding it
     makes every total non-negative, so ratios are meaningful."""
-    oc = dec.loss_occlusion
-    if oc is None:
-        return 0.0
-    return 2 * oc.alpha * oc.current_weight * sum(
-        oc.weights_for(len(dec.strides)))
+    from efc_mm.models.losses import OcclusionLoss
+    return sum((2 * oc.alpha * oc.current_weight *
+                sum(oc.weights_for(len(dec.strides)))
+                for oc in loss_modules(dec, OcclusionLoss)), 0.0)
 
 
 #: the quick start's world (the default synthetic pairs)

@@ -39,8 +39,10 @@ OUT=${OUT:-/tmp/gpu_ablation_out}
 ITERS=${ITERS:-3000}
 JOBS=${JOBS:-12}
 SEEDS=${SEEDS:-"0 1 2"}
-ROWS=${ROWS:-"baseline full UL TCC_multi_OM_unl sep_enc_unl TCC_multi_OM \
-TCC_single TCC_single_OM UL_OE_TC no_cons UL_OE UL_TC TCC_fix"}
+# rows: names of efc_mm.ablation.row_names() (configs/_base_/ablation/), in
+# priority order; each run is tools/train.py PROTOCOL --row NAME
+ROWS=${ROWS:-"baseline full UL TCC_multi+OM_unl sep_enc_unl TCC_multi+OM \
+TCC_single TCC_single+OM UL+OE+TC no_cons UL+OE UL+TC TCC_fix"}
 TOTAL=${TOTAL:-570}
 WORK=${WORK:-/tmp/abl}
 PY=${PYTHON:-python3}
@@ -70,16 +72,17 @@ print('torch', torch.__version__, 'cuda', torch.cuda.is_available(),
 EOF
 echo "[$(elapsed) s] packages ok"
 
+# the protocol's worlds (bench/efc_ablation.py prepare_worlds, 16 workers):
+# the labelled world and the unlabelled one of the UD rows
 $PY - <<'EOF' || { echo "world generation failed"; exit 1; }
-import sys
-sys.path.insert(0, 'bench')
 from mmengine.config import Config
 from efc_synthetic import ensure_synthetic_world
-from efc_ablation import UD_WORLD
-cfg = Config.fromfile('configs/synthetic/psp_efc_tiny_synthetic.py')
-ensure_synthetic_world(cfg.data_root, workers=16, **cfg.world)
-ud = dict(UD_WORLD)
-ensure_synthetic_world(ud.pop('root'), workers=16, **ud)
+ds = Config.fromfile(
+    'configs/synthetic/psp_efc_tiny_synthetic.py').train_dataloader.dataset
+ensure_synthetic_world(ds.data_root, workers=16, **ds.world)
+unl = dict(ds.get('unlabelled_world') or {})
+if unl:
+    ensure_synthetic_world(unl.pop('root'), workers=16, **unl)
 EOF
 echo "[$(elapsed) s] worlds ok"
 
@@ -102,13 +105,12 @@ if command -v nvidia-smi >/dev/null 2>&1; then
     --format=csv -l 20 > "$OUT/gpu_util.csv" 2>/dev/null &
 fi
 
-# smoke: 4 iterations of the full EFC config with its validation
+# smoke: 4 iterations of the full EFC config with its validation (L_cons's
+# schedule is fractions of the run, 30 % -> 50 %: on from iteration 2)
 OMP_NUM_THREADS=1 timeout 150 $PY tools/train.py \
   configs/synthetic/psp_efc_tiny_synthetic.py --threads 1 \
   --work-dir "$WORK/smoke" --cfg-options train_cfg.max_iters=4 \
   train_cfg.val_interval=4 default_hooks.logger.interval=2 \
-  model.loss_consistency.weight_schedule.begin=0 \
-  model.loss_consistency.weight_schedule.end=1 \
   > "$WORK/smoke.log" 2>&1
 RC=$?
 grep -E "Iter\(val\) \[[0-9]+/[0-9]+\] " "$WORK/smoke.log" | tail -1

@@ -318,15 +318,17 @@ def test_configs_state_the_protocol():
         assert osp.normpath(osp.join(REPO_ROOT, tr.dataset.data_root)) == \
             osp.normpath(osp.join(REPO_ROOT, '..', 'shared', 'data',
                                   'camvid'))
-    sched = efc.model.loss_consistency.weight_schedule
-    assert (sched.begin, sched.end) == (300, 500)
+    # L_cons's schedule: fractions of the run (iterations 300 -> 500 of 1000)
+    sched = efc.model.losses.consistency.weight_schedule
+    assert (sched.begin, sched.end) == (0.3, 0.5)
     assert base.model.flow_decoder is None
-    assert base.model.loss_consistency is None
+    assert base.model.losses is None
 
 
 @pytest.mark.parametrize('name', CONFIGS)
 def test_config_builds_and_trains_one_step(name):
     from mmengine.dataset import pseudo_collate
+    from mmengine.logging import MessageHub
     from mmengine.optim import OptimWrapper
 
     from efc_mm.registry import DATASETS, MODELS
@@ -343,7 +345,15 @@ def test_config_builds_and_trains_one_step(name):
     assert data['inputs'][0].shape == (2, 3, 128, 128)
     optim = OptimWrapper(torch.optim.SGD(model.parameters(), lr=1e-3))
     model.train()
-    logs = model.train_step(data, optim)
+    # what the runner publishes (L_cons's schedule is fractions of max_iters)
+    hub = MessageHub.get_instance('camvid_sparse_one_step')
+    hub.update_info('iter', 0)
+    hub.update_info('max_iters', cfg.train_cfg.max_iters)
+    try:
+        logs = model.train_step(data, optim)
+    finally:
+        hub.update_info('iter', None)
+        hub.update_info('max_iters', None)
     assert torch.isfinite(logs['loss'])
     assert any('loss_ce' in k for k in logs)
     assert any(k.startswith('loss_pm') or 'photometric' in k

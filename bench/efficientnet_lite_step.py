@@ -38,54 +38,22 @@ import efc_mm  # noqa: E402,F401
 from mmengine.config import Config, ConfigDict  # noqa: E402
 from mmengine.logging import MessageHub, MMLogger  # noqa: E402
 from mmengine.registry import init_default_scope  # noqa: E402
-from mmengine.structures import PixelData  # noqa: E402
 from mmseg.registry import MODELS  # noqa: E402
-from mmseg.structures import SegDataSample  # noqa: E402
 
-from efc_mm.structures import PairDataSample  # noqa: E402
+from efc_mm.testing import pair_batch, sync_bn_to_bn  # noqa: E402
 
 CONFIG = osp.join(REPO, 'configs', '_base_', 'models',
                   'psp_efc_efficientnet_lite0.py')
 
 
-def _sync_bn_to_bn(node):
-    """Every ``SyncBN`` of a config (nested dicts / lists) -> ``BN``."""
-    if isinstance(node, dict):
-        if node.get('type') == 'SyncBN':
-            node['type'] = 'BN'
-        for v in node.values():
-            _sync_bn_to_bn(v)
-    elif isinstance(node, list):
-        for v in node:
-            _sync_bn_to_bn(v)
-    return node
-
-
 def model_cfg(num_classes: int, pretrained) -> dict:
     """The PSP EfficientNet-Lite0 EFC model dict for the CPU."""
     cfg = Config.fromfile(CONFIG).model.to_dict()
-    cfg = _sync_bn_to_bn(copy.deepcopy(cfg))
+    cfg = sync_bn_to_bn(copy.deepcopy(cfg))
     cfg['pretrained'] = pretrained
     cfg['decode_head']['num_classes'] = num_classes
     cfg['auxiliary_head']['num_classes'] = num_classes
     return cfg
-
-
-def pair_batch(b, h, w, num_classes, seed=0):
-    """Normalised random pairs ``(B, 2, 3, H, W)``, frame 1 labelled."""
-    g = torch.Generator().manual_seed(seed)
-    inputs = torch.randn(b, 2, 3, h, w, generator=g)
-    meta = dict(img_shape=(h, w), ori_shape=(h, w), pad_shape=(h, w))
-    samples = []
-    for _ in range(b):
-        s = PairDataSample(metainfo=dict(frame_gap=1, labelled=(True, False)))
-        f1, f2 = SegDataSample(metainfo=meta), SegDataSample(metainfo=meta)
-        f1.gt_sem_seg = PixelData(data=torch.randint(
-            0, num_classes, (1, h, w), generator=g))
-        f2.gt_sem_seg = PixelData(data=torch.full((1, h, w), 255))
-        s.frame1, s.frame2 = f1, f2
-        samples.append(s)
-    return inputs, samples
 
 
 def main(argv=None):
@@ -125,7 +93,8 @@ def main(argv=None):
     model.train()
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9,
                           weight_decay=5e-4)
-    inputs, samples = pair_batch(args.batch, h, w, args.num_classes)
+    inputs, samples = pair_batch(b=args.batch, h=h, w=w,
+                                 num_classes=args.num_classes)
     hub = MessageHub.get_current_instance()
     n_par = sum(p.numel() for p in model.parameters())
     print(f'PSP EfficientNet-Lite0 EFC (output stride 8), {source}, '

@@ -28,7 +28,8 @@ from efc_mm.models.backbones.efficientnet_lite import (
     make_efficientnet_lite_checkpoint, tf_same_padding)
 from efc_mm.models.segmentors import StagedBackbone
 
-from efc_mm.testing import BN, TINY_FLOW, pair_batch, tiny_model_cfg
+from efc_mm.testing import (BN, TINY_FLOW, pair_batch, sync_bn_to_bn,
+                            tiny_model_cfg)
 
 from conftest import REPO_ROOT, load_script, shared_path  # noqa: E402
 
@@ -89,18 +90,6 @@ def _build(cfg):
     model = MODELS.build(ConfigDict(copy.deepcopy(cfg)))
     model.init_weights()
     return model
-
-
-def _sync_bn_to_bn(node):
-    if isinstance(node, dict):
-        if node.get('type') == 'SyncBN':
-            node['type'] = 'BN'
-        for v in node.values():
-            _sync_bn_to_bn(v)
-    elif isinstance(node, list):
-        for v in node:
-            _sync_bn_to_bn(v)
-    return node
 
 
 def _train_step(model, inputs, samples):
@@ -378,7 +367,7 @@ def test_base_configs_build_and_train(name, request):
     assert cfg['pretrained'] == 'pretrain/efficientnet_lite0_mmseg.pth'
     assert cfg['backbone']['type'] == 'EfficientNetLite'
     assert cfg['backbone']['output_stride'] == 8
-    cfg = _sync_bn_to_bn(cfg)
+    cfg = sync_bn_to_bn(cfg)
     cfg['pretrained'] = None
     try:
         request.getfixturevalue('converted')

@@ -54,7 +54,5 @@ def main(argv=None) -> dict:
 
 
 if __name__ == '__main__':
-    try:
-        main()
-    except (FileNotFoundError, KeyError, NotStockMMSegError) as exc:
-        sys.exit(f'error: {exc}')
+    from efc_mm.utils.cli import run_main
+    run_main(main, FileNotFoundError, KeyError, NotStockMMSegError)

@@ -178,7 +178,5 @@ def main(argv=None) -> List[str]:
 
 
 if __name__ == '__main__':
-    try:
-        main()
-    except (FileNotFoundError, FileExistsError, ValueError) as e:
-        sys.exit(f'error: {e}')
+    from efc_mm.utils.cli import run_main
+    run_main(main, FileNotFoundError, FileExistsError, ValueError)

@@ -17,11 +17,7 @@ import time
 
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
 
-from efc_mm.datasets import apply_label_split  # noqa: E402
-from efc_mm.utils import (check_config_types,  # noqa: E402
-                         register_all_modules)
-from efc_mm.utils.cpu_threads import choose_cpu_threads  # noqa: E402
-from mmengine.config import Config, DictAction  # noqa: E402
+from efc_mm.utils.cli import add_run_args, load_tool_config  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 
@@ -53,23 +49,8 @@ def parse_args(argv=None):
     parser.add_argument(
         '--wait-time', type=float, default=2, help='the interval of show (s)')
     parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override some settings in the used config (xxx=yyy)')
-    parser.add_argument(
-        '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none', help='job launcher')
-    parser.add_argument(
         '--tta', action='store_true', help='Test time augmentation')
-    parser.add_argument(
-        '--threads', type=int, default=None,
-        help='PyTorch CPU threads of this process (default on a CPU run: the '
-        'cores not busy, i.e. CPUs minus the 1-min load average, at most '
-        "PyTorch's default; OMP_NUM_THREADS, if set, is kept)")
-    parser.add_argument(
-        '--row', default=None,
-        help='an ablation row (configs/_base_/ablation/, e.g. baseline, '
-        '"UL+TC") applied to the config: efc_mm.ablation.apply_row')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_run_args(parser)
     args = parser.parse_args(argv)
     if args.checkpoint and args.checkpoint_opt and \
             args.checkpoint != args.checkpoint_opt:
@@ -196,19 +177,7 @@ def report_show_dir(cfg, args, since: float) -> list:
 
 def main(argv=None):
     args = parse_args(argv)
-    threads_msg = choose_cpu_threads(args.threads,
-                                     distributed=args.launcher != 'none')
-    register_all_modules(init_default_scope=False)  # + runtime patches
-    cfg = Config.fromfile(args.config)
-    if args.row is not None:
-        from efc_mm.ablation import apply_row
-        apply_row(cfg, args.row)
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    # CamVid sparse labels: label_split -> train and held-out eval datasets
-    apply_label_split(cfg)
-    check_config_types(cfg, args.config)
+    cfg, threads_msg = load_tool_config(args)
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir', None) is None:

@@ -16,12 +16,8 @@ import sys
 # Make `import efc_mm` work when run from a source checkout without install.
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
 
-from efc_mm.datasets import apply_label_split  # noqa: E402
-from efc_mm.utils import (check_config_types,  # noqa: E402
-                         register_all_modules)
-from efc_mm.utils.cpu_threads import choose_cpu_threads  # noqa: E402
+from efc_mm.utils.cli import add_run_args, load_tool_config  # noqa: E402
 from efc_mm.utils.pretrained import explain_pretrained_errors  # noqa: E402
-from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.logging import print_log  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 from mmseg.registry import RUNNERS  # noqa: E402
@@ -43,28 +39,7 @@ def parse_args(argv=None):
         action='store_true',
         default=False,
         help='enable automatic-mixed-precision training (GPU only)')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override some settings in the used config, the key-value pair '
-        'in xxx=yyy format will be merged into config file.')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
-    parser.add_argument(
-        '--threads', type=int, default=None,
-        help='PyTorch CPU threads of this process (default on a CPU run: the '
-        'cores not busy, i.e. CPUs minus the 1-min load average, at most '
-        "PyTorch's default; OMP_NUM_THREADS, if set, is kept)")
-    # torch.distributed.launch passes --local-rank (torch >= 2.0)
-    parser.add_argument(
-        '--row', default=None,
-        help='an ablation row (configs/_base_/ablation/, e.g. baseline, '
-        '"UL+TC") applied to the config: efc_mm.ablation.apply_row')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_run_args(parser)
     args = parser.parse_args(argv)
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
@@ -73,19 +48,7 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    threads_msg = choose_cpu_threads(args.threads,
-                                     distributed=args.launcher != 'none')
-    register_all_modules(init_default_scope=False)  # + runtime patches
-    cfg = Config.fromfile(args.config)
-    if args.row is not None:
-        from efc_mm.ablation import apply_row
-        apply_row(cfg, args.row)
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    # CamVid sparse labels: label_split -> train and held-out eval datasets
-    apply_label_split(cfg)
-    check_config_types(cfg, args.config)
+    cfg, threads_msg = load_tool_config(args)
 
     # work_dir priority: CLI > config > config file name
     if args.work_dir is not None:

@@ -6,6 +6,4 @@ _base_ = [
     '../_base_/models/psp_efc_r50-d8.py', '../_base_/datasets/kitti_flow.py',
     '../_base_/default_runtime.py', '../_base_/schedules/schedule_120k.py'
 ]
-default_scope = 'mmseg'
-custom_imports = dict(imports=['efc_mm'], allow_failed_imports=False)
-model = dict(data_preprocessor=dict(size=(320, 896)))
+model = dict(data_preprocessor=dict(size=_base_.crop_size))

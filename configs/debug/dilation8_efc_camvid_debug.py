@@ -11,23 +11,14 @@ data_preprocessor = dict(size=crop_size)
 model = dict(pretrained=None, data_preprocessor=data_preprocessor)
 # the user config's transforms; crop 360 x 480 -> 64 x 64 and the resize
 # scale 1/4 of CamVid's (480 x 360)
-train_pipeline = [
-    dict(type='LoadPairFromFile'),
-    dict(type='LoadPairAnnotations'),
+train_pipeline = _base_.pair_loading + [
     dict(type='PairRandomResize', scale=(120, 90), ratio_range=(0.75, 1.5),
          keep_ratio=True),
     dict(type='PairRandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
-    dict(type='PairRandomRotate', prob=0.5, degree=10),
-    dict(type='PairRandomFlip', prob=0.5),
-    dict(type='PairPhotoMetricDistortion'),
-    dict(type='PackPairInputs'),
-]
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
+] + _base_.pair_rotation + _base_.pair_augmentation
+test_pipeline = _base_.image_loading + [
     dict(type='Resize', scale=(120, 90), keep_ratio=True),
-    dict(type='LoadAnnotations'),
-    dict(type='PackSegInputs'),
-]
+] + _base_.image_packing
 train_dataloader = dict(
     batch_size=1, num_workers=0, persistent_workers=False,
     dataset=dict(data_root=data_root, pipeline=train_pipeline))

@@ -19,16 +19,11 @@ data_root = 'data/my_video/'
 crop_size = (128, 128)
 model = dict(decode_head=dict(num_classes=num_classes),
              auxiliary_head=dict(num_classes=num_classes))
-train_pipeline = [
-    dict(type='LoadPairFromFile'),
-    dict(type='LoadPairAnnotations'),
+train_pipeline = _base_.pair_loading + [
     dict(type='PairRandomResize', scale=None, ratio_range=(0.8, 1.25),
          keep_ratio=True),
     dict(type='PairRandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
-    dict(type='PairRandomFlip', prob=0.5),
-    dict(type='PairPhotoMetricDistortion'),
-    dict(type='PackPairInputs'),
-]
+] + _base_.pair_augmentation
 train_dataloader = dict(
     batch_size=4, num_workers=1,
     dataset=dict(data_root=data_root, pipeline=train_pipeline))

@@ -16,35 +16,20 @@ world = dict(num_train_snippets=24, num_val_snippets=4, height=128,
              width=256, seed=0)
 data_root = 'data/efc_synthetic_quick'
 crop_size = (128, 128)
-train_pipeline = [
-    dict(type='LoadPairFromFile'),
-    dict(type='LoadPairAnnotations'),
+train_pipeline = _base_.pair_loading + [
     dict(type='PairRandomResize', scale=None, ratio_range=(0.8, 1.25),
          keep_ratio=True),
     dict(type='PairRandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
-    dict(type='PairRandomFlip', prob=0.5),
-    dict(type='PairPhotoMetricDistortion'),
-    dict(type='PackPairInputs'),
-]
+] + _base_.pair_augmentation
 train_dataloader = dict(
-    batch_size=4, num_workers=1, persistent_workers=True,
-    dataset=dict(type='SyntheticWorldPairDataset', world=world,
-                 data_root=data_root, pipeline=train_pipeline))
+    batch_size=4, num_workers=1,
+    dataset=dict(world=world, data_root=data_root, pipeline=train_pipeline))
 # Validation and test: consecutive pairs of the val snippets, all four
-# metrics (the pair loader of the synthetic_world base).
+# metrics (the pair loader of the synthetic_world base, on this world).
 pair_eval_dataloader = dict(
-    batch_size=1, num_workers=1, persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type='SyntheticWorldPairDataset', world=world,
-                 data_root=data_root, mode='consecutive', test_mode=True,
-                 frames_per_snippet=30, labelled_index=19,
-                 data_prefix=dict(
-                     img_path='leftImg8bit_sequence/val',
-                     seg_map_path='gtFine/val',
-                     seq_seg_map_path='gtFine_sequence/val',
-                     flow_occ_path='flow_occ/val',
-                     flow_noc_path='flow_noc/val'),
-                 pipeline={{_base_.pair_test_pipeline}}))
+    _base_.pair_test_dataloader, num_workers=1,
+    dataset=dict(_base_.pair_test_dataloader.dataset, world=world,
+                 data_root=data_root))
 eval_metrics = [
     dict(type='PairIoUMetric', iou_metrics=['mIoU']),
     dict(type='EFCFlowMetric', direction='fw'),

@@ -34,16 +34,11 @@ unlabelled_data_root = 'data/efc_synthetic_headroom_unl'
 train_prefix = dict(img_path='leftImg8bit_sequence/train',
                     seg_map_path='gtFine/train')
 crop_size = (128, 128)
-train_pipeline = [
-    dict(type='LoadPairFromFile'),
-    dict(type='LoadPairAnnotations'),
+train_pipeline = _base_.pair_loading + [
     dict(type='PairRandomResize', scale=None, ratio_range=(0.8, 1.25),
          keep_ratio=True),
     dict(type='PairRandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
-    dict(type='PairRandomFlip', prob=0.5),
-    dict(type='PairPhotoMetricDistortion'),
-    dict(type='PackPairInputs'),
-]
+] + _base_.pair_augmentation
 train_dataloader = dict(
     batch_size=6, num_workers=1, persistent_workers=True,
     sampler=dict(type='MultiSourceSampler', batch_size=6,
@@ -67,19 +62,11 @@ train_dataloader = dict(
                  pipeline=train_pipeline),
         ]))
 # validation and test: every consecutive pair (116) of the 4 val snippets
+# (the pair loader of the synthetic_world base, on the labelled world)
 pair_eval_dataloader = dict(
-    batch_size=1, num_workers=1, persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type='SyntheticWorldPairDataset', world=world,
-                 data_root=data_root, mode='consecutive', test_mode=True,
-                 frames_per_snippet=30, labelled_index=19,
-                 data_prefix=dict(
-                     img_path='leftImg8bit_sequence/val',
-                     seg_map_path='gtFine/val',
-                     seq_seg_map_path='gtFine_sequence/val',
-                     flow_occ_path='flow_occ/val',
-                     flow_noc_path='flow_noc/val'),
-                 pipeline={{_base_.pair_test_pipeline}}))
+    _base_.pair_test_dataloader, num_workers=1,
+    dataset=dict(_base_.pair_test_dataloader.dataset, world=world,
+                 data_root=data_root))
 eval_metrics = [
     dict(type='PairIoUMetric', iou_metrics=['mIoU']),
     dict(type='EFCFlowMetric', direction='fw'),

@@ -105,3 +105,17 @@ def pair_batch(b=2, h=64, w=64, num_classes=5, labelled=(True, False),
         s.frame1, s.frame2 = frames
         samples.append(s)
     return inputs, samples
+
+
+def sync_bn_to_bn(node):
+    """Every ``SyncBN`` of a config (nested dicts / lists) -> ``BN``, in
+    place (for one process on the CPU); returns ``node``."""
+    if isinstance(node, dict):
+        if node.get('type') == 'SyncBN':
+            node['type'] = 'BN'
+        for v in node.values():
+            sync_bn_to_bn(v)
+    elif isinstance(node, list):
+        for v in node:
+            sync_bn_to_bn(v)
+    return node

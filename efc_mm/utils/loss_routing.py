@@ -51,25 +51,12 @@ def param_groups(model) -> Dict[str, List[Tensor]]:
 def random_pair_batch(num_classes: int, size=(64, 64), batch: int = 2,
                       seed: int = 0):
     """Normalised random pairs ``(B, 2, 3, H, W)`` and their samples: frame
-    i labelled (random classes), frame i+t unlabelled (all 255)."""
-    from mmengine.structures import PixelData
-    from mmseg.structures import SegDataSample
-
-    from ..structures import PairDataSample
-    g = torch.Generator().manual_seed(seed)
+    i labelled (random classes), frame i+t unlabelled (all 255); the batch
+    of :func:`efc_mm.testing.pair_batch`."""
+    from ..testing import pair_batch
     h, w = size
-    inputs = torch.randn(batch, 2, 3, h, w, generator=g)
-    meta = dict(img_shape=(h, w), ori_shape=(h, w), pad_shape=(h, w))
-    samples = []
-    for _ in range(batch):
-        s = PairDataSample(metainfo=dict(frame_gap=1, labelled=(True, False)))
-        f1, f2 = SegDataSample(metainfo=meta), SegDataSample(metainfo=meta)
-        f1.gt_sem_seg = PixelData(data=torch.randint(
-            0, num_classes, (1, h, w), generator=g))
-        f2.gt_sem_seg = PixelData(data=torch.full((1, h, w), 255))
-        s.frame1, s.frame2 = f1, f2
-        samples.append(s)
-    return inputs, samples
+    return pair_batch(b=batch, h=h, w=w, num_classes=num_classes,
+                      labelled=(True, False), seed=seed)
 
 
 def term_norms(model, inputs, data_samples, max_iters: int = 1000

@@ -167,7 +167,5 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    try:
-        main()
-    except (FileNotFoundError, KeyError, ValueError) as e:
-        sys.exit(f'error: {e}')
+    from efc_mm.utils.cli import run_main
+    run_main(main, FileNotFoundError, KeyError, ValueError)

@@ -1,12 +1,7 @@
-# Row "UL+OE+TC" (Table 2, 4.51/7.79): UL+TC with O_error from the
-# segmentation in the photometric loss; L_cons trains the flow too.
+# Row "UL+OE+TC" (Table 2, 4.51/7.79): UL+TC (./ul_tc.py: L_cons trains the
+# flow too) with O_error from the segmentation in the photometric loss.
+_base_ = ['./ul_tc.py']
 _row_ = dict(
-    name='UL+OE+TC', table=2, metrics='all',
-    model=dict(
-        losses=dict(consistency=dict(occlusion_mask=False,
-                                     grad_to=['seg', 'flow'])),
-        flow_decoder=dict(losses=dict(
-            photometric=dict(occlusion_weighting=False, seg_error=True,
-                             grad_to=['flow']),
-            occlusion=None))),
-    train_dataset=dict())
+    name='UL+OE+TC',
+    model=dict(flow_decoder=dict(losses=dict(
+        photometric=dict(seg_error=True)))))

@@ -9,36 +9,19 @@
 # (SegNet train frames are 30 video frames apart, so flow there is large).
 # val: single frames, mIoU (the SegNet test split is not shipped here; point
 # test_dataloader at it when you have it).
+_base_ = ['./pair_common.py']
 dataset_type = 'CamVidVideoDataset'
 data_root = 'data/camvid/'
 crop_size = (360, 480)
-train_pipeline = [
-    dict(type='LoadPairFromFile'),
-    dict(type='LoadPairAnnotations'),
+train_pipeline = _base_.pair_loading + [
     dict(type='PairRandomResize', scale=(480, 360), ratio_range=(0.75, 1.5),
          keep_ratio=True),
     dict(type='PairRandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
-    dict(type='PairRandomRotate', prob=0.5, degree=10),
-    dict(type='PairRandomFlip', prob=0.5),
-    dict(type='PairPhotoMetricDistortion'),
-    dict(type='PackPairInputs'),
-]
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
+] + _base_.pair_rotation + _base_.pair_augmentation
+test_pipeline = _base_.image_loading + [
     dict(type='Resize', scale=(480, 360), keep_ratio=True),
-    dict(type='LoadAnnotations'),
-    dict(type='PackSegInputs'),
-]
-pair_test_pipeline = [
-    dict(type='LoadPairFromFile'),
-    dict(type='LoadPairAnnotations'),
-    dict(type='PackPairInputs'),
-]
+] + _base_.image_packing
 train_dataloader = dict(
-    batch_size=2,  # pairs per GPU
-    num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
@@ -48,10 +31,6 @@ train_dataloader = dict(
         pairs_per_frame=1,
         pipeline=train_pipeline))
 val_dataloader = dict(
-    batch_size=1,
-    num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
         type='CamVidDataset',
         data_root=data_root,
@@ -63,17 +42,14 @@ test_evaluator = val_evaluator
 # temporal consistency on the 15 Hz val sequence (0016E5): every pair of
 # successive labelled frames (gap 2 video frames), predicted flow
 pair_test_dataloader = dict(
-    batch_size=1,
-    num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
+    _base_.val_dataloader,
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
         data_prefix=dict(img_path='val', seg_map_path='valannot'),
         mode='consecutive',
         test_mode=True,
-        pipeline=pair_test_pipeline))
+        pipeline=_base_.pair_test_pipeline))
 pair_test_evaluator = [
     dict(type='TemporalConsistencyMetric', flow_source='pred'),
     dict(type='PairIoUMetric', iou_metrics=['mIoU']),

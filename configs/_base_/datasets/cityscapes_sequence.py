@@ -10,41 +10,25 @@
 # pairs_per_snippet=1 (TCC_single, as configs/ablation uses),
 # with_unlabelled=True (+UD; set
 # data_prefix.unlabelled_img_path to a directory of extra sequences).
+_base_ = ['./pair_common.py']
 dataset_type = 'CityscapesSequencePairDataset'
 data_root = 'data/cityscapes/'
 crop_size = (713, 713)
-train_pipeline = [
-    dict(type='LoadPairFromFile'),
-    dict(type='LoadPairAnnotations'),
+train_pipeline = _base_.pair_loading + [
     dict(type='PairRandomResize', scale=(2048, 1024), ratio_range=(0.5, 2.0),
          keep_ratio=True),
     dict(type='PairRandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
-    dict(type='PairRandomRotate', prob=0.5, degree=10),
-    dict(type='PairRandomFlip', prob=0.5),
-    dict(type='PairPhotoMetricDistortion'),
-    dict(type='PackPairInputs'),
-]
+] + _base_.pair_rotation + _base_.pair_augmentation
 # val / test: single frames, mmseg's standard Cityscapes path
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
+test_pipeline = _base_.image_loading + [
     dict(type='Resize', scale=(2048, 1024), keep_ratio=True),
-    dict(type='LoadAnnotations'),
-    dict(type='PackSegInputs'),
-]
-# the pair loader of flow / temporal-consistency evaluation on sequences
-# (consecutive pairs t = 1); real Cityscapes has no flow or gtFine_sequence,
-# so only TC with predicted flow applies there
-pair_test_pipeline = [
-    dict(type='LoadPairFromFile'),
-    dict(type='LoadPairAnnotations'),
-    dict(type='PackPairInputs'),
-]
+] + _base_.image_packing
+# (pair_test_pipeline, from ./pair_common.py, is the pair loader of flow /
+# temporal-consistency evaluation on sequences, consecutive pairs t = 1;
+# real Cityscapes has no flow or gtFine_sequence, so only TC with predicted
+# flow applies there)
 # batch: 2 pairs per GPU -> 16 on 8 GPUs (the paper: 16 on 16 GPUs, SyncBN)
 train_dataloader = dict(
-    batch_size=2,
-    num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
@@ -62,10 +46,6 @@ train_dataloader = dict(
         with_unlabelled=False,
         pipeline=train_pipeline))
 val_dataloader = dict(
-    batch_size=1,
-    num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
         type='CityscapesDataset',
         data_root=data_root,

@@ -17,29 +17,17 @@
 # e.g. 2011_09_26/2011_09_26_drive_0009_sync). Segmentation targets there
 # are pseudo labels of a Cityscapes model: data_prefix.seg_map_path with the
 # frames' relative names (else both frames are unlabelled, all 255).
+_base_ = ['./pair_common.py']
 dataset_type = 'KITTIFlowPairDataset'
 data_root = 'data/kitti/'
 crop_size = (320, 896)
-train_pipeline = [
-    dict(type='LoadPairFromFile'),
-    dict(type='LoadPairAnnotations'),
+train_pipeline = _base_.pair_loading + [
     dict(type='PairRandomResize', scale=None, ratio_range=(0.9, 1.2),
          keep_ratio=True),
     dict(type='PairRandomCrop', crop_size=crop_size),
-    dict(type='PairRandomFlip', prob=0.5),
-    dict(type='PairPhotoMetricDistortion'),
-    dict(type='PackPairInputs'),
-]
-test_pipeline = [
-    dict(type='LoadPairFromFile'),
-    dict(type='LoadPairAnnotations'),
-    dict(type='PackPairInputs'),
-]
+] + _base_.pair_augmentation
+test_pipeline = _base_.pair_test_pipeline
 train_dataloader = dict(
-    batch_size=2,  # pairs per GPU
-    num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
@@ -49,10 +37,7 @@ train_dataloader = dict(
         exclude_scenes=None,
         pipeline=train_pipeline))
 val_dataloader = dict(
-    batch_size=1,
     num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
         type=dataset_type,
         data_root=data_root,

@@ -13,38 +13,21 @@
 # The datasets generate the world under data_root on first use (rank 0;
 # skipped when a world with exactly these settings is already there).
 # world=None: use an existing world as it is.
+_base_ = ['./pair_common.py']
 dataset_type = 'SyntheticWorldPairDataset'
 data_root = 'data/efc_synthetic'
 world = dict(num_train_snippets=24, num_val_snippets=6, height=256,
              width=512, seed=0)
 crop_size = (192, 192)
-train_pipeline = [
-    dict(type='LoadPairFromFile'),
-    dict(type='LoadPairAnnotations'),
+train_pipeline = _base_.pair_loading + [
     # scale relative to the image size (the world is 512x256 by default)
     dict(type='PairRandomResize', scale=None, ratio_range=(0.75, 1.5),
          keep_ratio=True),
     dict(type='PairRandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
-    dict(type='PairRandomRotate', prob=0.5, degree=10),
-    dict(type='PairRandomFlip', prob=0.5),
-    dict(type='PairPhotoMetricDistortion'),
-    dict(type='PackPairInputs'),
-]
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations'),
-    dict(type='PackSegInputs'),
-]
-pair_test_pipeline = [
-    dict(type='LoadPairFromFile'),
-    dict(type='LoadPairAnnotations'),
-    dict(type='PackPairInputs'),
-]
+] + _base_.pair_rotation + _base_.pair_augmentation
+test_pipeline = _base_.image_loading + _base_.image_packing
 train_dataloader = dict(
-    batch_size=2,
     num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(
         type=dataset_type,
         world=world,
@@ -59,10 +42,7 @@ train_dataloader = dict(
         labelled_index=19,
         pipeline=train_pipeline))
 val_dataloader = dict(
-    batch_size=1,
     num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
         type='SyntheticWorldDataset',
         world=world,
@@ -72,10 +52,8 @@ val_dataloader = dict(
         pipeline=test_pipeline))
 val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'])
 pair_test_dataloader = dict(
-    batch_size=1,
+    _base_.val_dataloader,
     num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
         type=dataset_type,
         world=world,
@@ -90,7 +68,7 @@ pair_test_dataloader = dict(
             seq_seg_map_path='gtFine_sequence/val',
             flow_occ_path='flow_occ/val',
             flow_noc_path='flow_noc/val'),
-        pipeline=pair_test_pipeline))
+        pipeline=_base_.pair_test_pipeline))
 pair_test_evaluator = [
     dict(type='EFCFlowMetric', direction='fw'),
     dict(type='TemporalConsistencyMetric', flow_source='auto'),

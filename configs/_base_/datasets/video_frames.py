@@ -16,29 +16,17 @@
 # every access. Val / test: every consecutive pair of the labelled clips,
 # mIoU on the labelled frames and temporal consistency with predicted flow.
 # Set with_unlabelled=True to add pairs from clips without labels (+UD).
+_base_ = ['./pair_common.py']
 dataset_type = 'VideoFramesPairDataset'
 data_root = 'data/my_video/'
 crop_size = (512, 512)
-train_pipeline = [
-    dict(type='LoadPairFromFile'),
-    dict(type='LoadPairAnnotations'),
+train_pipeline = _base_.pair_loading + [
     dict(type='PairRandomResize', scale=None, ratio_range=(0.5, 2.0),
          keep_ratio=True),
     dict(type='PairRandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
-    dict(type='PairRandomFlip', prob=0.5),
-    dict(type='PairPhotoMetricDistortion'),
-    dict(type='PackPairInputs'),
-]
-pair_test_pipeline = [
-    dict(type='LoadPairFromFile'),
-    dict(type='LoadPairAnnotations'),
-    dict(type='PackPairInputs'),
-]
+] + _base_.pair_augmentation
 train_dataloader = dict(
-    batch_size=2,
     num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
@@ -51,10 +39,7 @@ train_dataloader = dict(
         with_unlabelled=False,
         pipeline=train_pipeline))
 val_dataloader = dict(
-    batch_size=1,
     num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
@@ -62,7 +47,7 @@ val_dataloader = dict(
         meta_file='meta.json',
         mode='consecutive',
         test_mode=True,
-        pipeline=pair_test_pipeline))
+        pipeline=_base_.pair_test_pipeline))
 test_dataloader = val_dataloader
 val_evaluator = [
     dict(type='PairIoUMetric', iou_metrics=['mIoU']),

@@ -57,7 +57,7 @@ MMCV_OPS_IS_STANDIN = False
 
 _FULL_MMCV_HINT = (
     'This op needs the compiled ops of full mmcv, which are not installed '
-    '(mmcv-lite). Install full mmcv (see README, "Installing on a GPU '
+    '(mmcv-lite). Install full mmcv (see docs/usage.md, "Installing on a GPU '
     'machine"), or choose a module that does not need it.')
 
 

@@ -83,7 +83,7 @@ def test_missing_vgg_file_points_at_readme_recipe(tmp_path, monkeypatch):
     msg = str(err.value)
     assert "'pretrain/vgg16_dilation_frontend.pth'" in msg
     assert 'set by model.pretrained' in msg
-    assert 'VGG-16 front-end weights' in msg and 'README.md' in msg
+    assert 'VGG-16 front-end weights' in msg and 'docs/usage.md' in msg
     assert '--cfg-options model.pretrained=None' in msg
     assert isinstance(err.value.__cause__, FileNotFoundError)
 

@@ -24,8 +24,8 @@ __all__ = ['PretrainedWeightsError', 'explain_pretrained_errors',
            'pretrained_checkpoints', 'checkpoint_url',
            'pretrained_error_message']
 
-#: README section with the recipe that makes the Dilation front-end file.
-VGG_RECIPE = ('README.md, section "VGG-16 front-end weights (Dilation '
+#: docs/usage.md section with the recipe that makes the Dilation front-end file.
+VGG_RECIPE = ('docs/usage.md, section "VGG-16 front-end weights (Dilation '
               'configs)"')
 
 

@@ -155,8 +155,10 @@ def test_get_flops_segmentor_equals_stock_and_flow_branch_cost():
     import torch
     from mmengine.config import Config
     from mmseg.registry import MODELS
+
+    from efc_mm.utils.cli import local_model_cfg
     stock_cfg, _ = gf.stock_model_cfg(Config.fromfile(QUICK))
-    stock = MODELS.build(gf._no_sync_bn(stock_cfg)).eval()
+    stock = MODELS.build(local_model_cfg(stock_cfg)).eval()
     total = []
 
     def hook(mod, inp, out):

@@ -17,7 +17,8 @@ import time
 
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
 
-from efc_mm.utils.cli import add_run_args, load_tool_config  # noqa: E402
+from efc_mm.utils.cli import (add_run_args, load_tool_config,  # noqa: E402
+                              set_work_dir)
 from mmengine.runner import Runner  # noqa: E402
 
 
@@ -178,11 +179,7 @@ def report_show_dir(cfg, args, since: float) -> list:
 def main(argv=None):
     args = parse_args(argv)
     cfg, threads_msg = load_tool_config(args)
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    set_work_dir(cfg, args)
     cfg.load_from = args.checkpoint
     if args.show or args.show_dir:
         cfg = trigger_visualization_hook(cfg, args)

@@ -16,7 +16,8 @@ import sys
 # Make `import efc_mm` work when run from a source checkout without install.
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
 
-from efc_mm.utils.cli import add_run_args, load_tool_config  # noqa: E402
+from efc_mm.utils.cli import (add_run_args, load_tool_config,  # noqa: E402
+                              set_work_dir)
 from efc_mm.utils.pretrained import explain_pretrained_errors  # noqa: E402
 from mmengine.logging import print_log  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
@@ -50,14 +51,7 @@ def main(argv=None):
     args = parse_args(argv)
     cfg, threads_msg = load_tool_config(args)
 
-    # work_dir priority: CLI > config > config file name
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        name = osp.splitext(osp.basename(args.config))[0]
-        if args.row is not None:
-            name += '_' + args.row.replace('+', '_')
-        cfg.work_dir = osp.join('./work_dirs', name)
+    set_work_dir(cfg, args, row_suffix=True)
 
     if args.amp:
         optim_wrapper = cfg.optim_wrapper.type

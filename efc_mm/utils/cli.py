@@ -78,3 +78,32 @@ def add_run_args(parser) -> None:
         '"UL+TC") applied to the config: efc_mm.ablation.apply_row')
     # torch.distributed.launch passes --local-rank (torch >= 2.0)
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+def set_work_dir(cfg, args, row_suffix: bool = False) -> None:
+    """``cfg.work_dir``: ``--work-dir``, else the config's own, else
+    ``./work_dirs/<config file name>`` (with ``row_suffix``, ``_<row>``
+    appended for a ``--row`` run, ``+`` written ``_``)."""
+    import os.path as osp
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        name = osp.splitext(osp.basename(args.config))[0]
+        if row_suffix and args.row is not None:
+            name += '_' + args.row.replace('+', '_')
+        cfg.work_dir = osp.join('./work_dirs', name)
+
+
+def local_model_cfg(obj):
+    """A copy of a model config (nested dicts / lists) buildable in one
+    process without downloads: every ``SyncBN`` -> ``BN``, no
+    ``pretrained`` / ``init_cfg``."""
+    if isinstance(obj, dict):
+        out = {k: local_model_cfg(v) for k, v in obj.items()
+               if k not in ('init_cfg', 'pretrained')}
+        if out.get('type') == 'SyncBN':
+            out['type'] = 'BN'
+        return out
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(local_model_cfg(v) for v in obj)
+    return obj

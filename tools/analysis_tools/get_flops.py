@@ -37,19 +37,6 @@ sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
 import torch  # noqa: E402
 
 
-def _no_sync_bn(obj):
-    """Config dicts with SyncBN -> BN and no pretrained / init_cfg."""
-    if isinstance(obj, dict):
-        out = {k: _no_sync_bn(v) for k, v in obj.items()
-               if k not in ('init_cfg', 'pretrained')}
-        if out.get('type') == 'SyncBN':
-            out['type'] = 'BN'
-        return out
-    if isinstance(obj, (list, tuple)):
-        return type(obj)(_no_sync_bn(v) for v in obj)
-    return obj
-
-
 def _params(module) -> int:
     return sum(p.numel() for p in module.parameters())
 
@@ -97,6 +84,7 @@ def analyse(config, shape=(512, 512), cfg_options=None) -> dict:
     from mmseg.registry import MODELS
 
     from efc_mm.utils import register_all_modules
+    from efc_mm.utils.cli import local_model_cfg
     cfg = Config.fromfile(config) if isinstance(config, str) else config
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
@@ -104,8 +92,8 @@ def analyse(config, shape=(512, 512), cfg_options=None) -> dict:
     init_default_scope('mmseg')
     stock_cfg, pure = stock_model_cfg(cfg)
     torch.manual_seed(0)
-    efc = MODELS.build(_no_sync_bn(cfg.model.to_dict())).eval()
-    stock = MODELS.build(_no_sync_bn(stock_cfg)).eval()
+    efc = MODELS.build(local_model_cfg(cfg.model.to_dict())).eval()
+    stock = MODELS.build(local_model_cfg(stock_cfg)).eval()
     h, w = shape
     frame = torch.randn(1, 3, h, w)
     flow_mod = getattr(efc, 'flow_decoder', None)

@@ -45,22 +45,13 @@ def build(config: str, row=None):
     import efc_mm  # noqa: F401  (registers the modules)
     from efc_mm.ablation import apply_row
     from efc_mm.registry import MODELS
+    from efc_mm.utils.cli import local_model_cfg
     cfg = Config.fromfile(config)
     if row:
         apply_row(cfg, row)
     init_default_scope(cfg.get('default_scope', 'mmseg'))
 
-    def strip(obj):
-        if isinstance(obj, dict):
-            out = {k: strip(v) for k, v in obj.items()
-                   if k not in ('init_cfg', 'pretrained')}
-            if out.get('type') == 'SyncBN':
-                out['type'] = 'BN'
-            return out
-        if isinstance(obj, (list, tuple)):
-            return type(obj)(strip(v) for v in obj)
-        return obj
-    model_cfg = strip(cfg.model.to_dict())
+    model_cfg = local_model_cfg(cfg.model.to_dict())
     model_cfg.get('data_preprocessor', {}).pop('size', None)
     torch.manual_seed(0)
     return MODELS.build(model_cfg), cfg

@@ -125,7 +125,7 @@ def test_dilated_vgg_pretrained_argument():
         DilatedVGG16(pretrained='x.pth', init_cfg=dict(type='Pretrained',
                                                         checkpoint='y.pth'),
                      **small)
-    with pytest.raises(TypeError, match='pretrained must be a str'):
+    with pytest.raises(TypeError, match=r'pretrained must be a checkpoint path \(str\) or None'):
         DilatedVGG16(pretrained=3, **small)
 
 

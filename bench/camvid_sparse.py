@@ -31,7 +31,6 @@ Usage::
         [--iters 1000] [--jobs 2] [--val-pairs N] [--out JSON]
 """
 import argparse
-import json
 import os
 import os.path as osp
 import sys
@@ -41,7 +40,7 @@ from concurrent.futures import ThreadPoolExecutor
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from efc_ablation import (_mean_std, last_checkpoint, launch,  # noqa
                           read_scalars, schedule_base_opts,
-                          tc_of, work_dir)
+                          tc_of, work_dir, write_results)
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CFG = osp.join('configs', 'camvid_sparse')
@@ -166,13 +165,7 @@ def main(argv=None):
     res = collect(a.rows, a.seeds, a.iters, a.work_root)
     if not a.collect_only:
         res['wall_time_s'] = round(time.time() - t0)
-    os.makedirs(osp.dirname(osp.abspath(a.out)), exist_ok=True)
-    with open(a.out, 'w') as f:
-        json.dump(res, f, indent=1)
-    md = markdown(res)
-    with open(osp.splitext(a.out)[0] + '.md', 'w') as f:
-        f.write(md)
-    print(md)
+    write_results(res, a.out, markdown(res))
 
 
 if __name__ == '__main__':

@@ -291,6 +291,17 @@ def _mean_std(vals):
     return f'{a.mean():.2f} ± {a.std(ddof=1) if len(a) > 1 else 0:.2f}'
 
 
+def write_results(res: dict, out: str, md: str) -> None:
+    """Write a bench's JSON to ``out`` and its markdown table beside it
+    (``.md``), and print the table."""
+    os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
+    with open(out, 'w') as f:
+        json.dump(res, f, indent=1)
+    with open(osp.splitext(out)[0] + '.md', 'w') as f:
+        f.write(md)
+    print(md)
+
+
 def markdown(res: dict) -> str:
     lines = [f"Synthetic world, {res['iterations']} iterations, mean ± std "
              '(sample std) over seeds; `bench/efc_ablation.py`.', '',

@@ -54,7 +54,7 @@ from concurrent.futures import ThreadPoolExecutor
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from efc_ablation import (_mean_std, last_checkpoint, launch,  # noqa
                           read_scalars, schedule_base_opts, tc_of,
-                          work_dir)
+                          work_dir, write_results)
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CFG = osp.join('configs', 'synthetic_headroom')
@@ -388,13 +388,7 @@ def main(argv=None):
         with open(a.out) as f:
             existing = json.load(f)
     res = merge(existing, entry)
-    os.makedirs(osp.dirname(osp.abspath(a.out)), exist_ok=True)
-    with open(a.out, 'w') as f:
-        json.dump(res, f, indent=1)
-    md = markdown(res)
-    with open(osp.splitext(a.out)[0] + '.md', 'w') as f:
-        f.write(md)
-    print(md)
+    write_results(res, a.out, markdown(res))
 
 
 if __name__ == '__main__':

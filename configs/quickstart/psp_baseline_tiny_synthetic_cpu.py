@@ -10,10 +10,6 @@
 _base_ = ['./psp_efc_tiny_synthetic_cpu.py', '../_base_/ablation/baseline.py']
 model = {{_base_._row_.model}}
 train_dataloader = dict(dataset={{_base_._row_.train_dataset}})
-eval_metrics = [
-    dict(type='PairIoUMetric', iou_metrics=['mIoU']),
-    dict(type='TemporalConsistencyMetric', flow_source='gt'),
-]
-val_evaluator = eval_metrics
-test_evaluator = eval_metrics
+val_evaluator = _base_.synthetic_seg_metrics
+test_evaluator = _base_.synthetic_seg_metrics
 custom_hooks = []

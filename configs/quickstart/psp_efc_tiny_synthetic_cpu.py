@@ -30,15 +30,10 @@ pair_eval_dataloader = dict(
     _base_.pair_test_dataloader, num_workers=1,
     dataset=dict(_base_.pair_test_dataloader.dataset, world=world,
                  data_root=data_root))
-eval_metrics = [
-    dict(type='PairIoUMetric', iou_metrics=['mIoU']),
-    dict(type='EFCFlowMetric', direction='fw'),
-    dict(type='TemporalConsistencyMetric', flow_source='gt'),
-]
 val_dataloader = pair_eval_dataloader
 test_dataloader = pair_eval_dataloader
-val_evaluator = eval_metrics
-test_evaluator = eval_metrics
+val_evaluator = _base_.synthetic_metrics
+test_evaluator = _base_.synthetic_metrics
 default_hooks = dict(
     visualization=dict(type='PairSegVisualizationHook', draw=False,
                        interval=1))

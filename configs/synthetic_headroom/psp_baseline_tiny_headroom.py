@@ -21,9 +21,5 @@ train_dataloader = dict(
         pairs_per_snippet={{_base_._row_.train_dataset.pairs_per_snippet}},
         labelled_pairs={{_base_._row_.train_dataset.labelled_pairs}},
         with_unlabelled={{_base_._row_.train_dataset.with_unlabelled}}))
-eval_metrics = [
-    dict(type='PairIoUMetric', iou_metrics=['mIoU']),
-    dict(type='TemporalConsistencyMetric', flow_source='gt'),
-]
-val_evaluator = eval_metrics
-test_evaluator = eval_metrics
+val_evaluator = _base_.synthetic_seg_metrics
+test_evaluator = _base_.synthetic_seg_metrics

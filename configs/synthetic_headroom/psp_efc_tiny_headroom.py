@@ -67,15 +67,10 @@ pair_eval_dataloader = dict(
     _base_.pair_test_dataloader, num_workers=1,
     dataset=dict(_base_.pair_test_dataloader.dataset, world=world,
                  data_root=data_root))
-eval_metrics = [
-    dict(type='PairIoUMetric', iou_metrics=['mIoU']),
-    dict(type='EFCFlowMetric', direction='fw'),
-    dict(type='TemporalConsistencyMetric', flow_source='gt'),
-]
 val_dataloader = pair_eval_dataloader
 test_dataloader = pair_eval_dataloader
-val_evaluator = eval_metrics
-test_evaluator = eval_metrics
+val_evaluator = _base_.synthetic_metrics
+test_evaluator = _base_.synthetic_metrics
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=1000, val_interval=250)
 param_scheduler = [dict(type='PolyLR', eta_min=1e-5, power=0.9, begin=0,
                         end=1000, by_epoch=False)]

@@ -34,9 +34,5 @@ train_dataloader = dict(
                  data_root={{_base_.unlabelled_data_root}}),
         ]))
 del snippet_source  # only serves the sources above
-eval_metrics = [
-    dict(type='PairIoUMetric', iou_metrics=['mIoU']),
-    dict(type='TemporalConsistencyMetric', flow_source='gt'),
-]
-val_evaluator = eval_metrics
-test_evaluator = eval_metrics
+val_evaluator = _base_.synthetic_seg_metrics
+test_evaluator = _base_.synthetic_seg_metrics

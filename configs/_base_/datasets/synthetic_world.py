@@ -76,3 +76,16 @@ pair_test_evaluator = [
 ]
 test_dataloader = pair_test_dataloader
 test_evaluator = pair_test_evaluator
+# The metrics of the synthetic protocols (quick start, configs/synthetic,
+# configs/synthetic_headroom) on consecutive val pairs with exact ground
+# truth: mIoU on every frame, flow EPE / Fl, TC with the true flow;
+# synthetic_seg_metrics for a model without a flow branch.
+synthetic_metrics = [
+    dict(type='PairIoUMetric', iou_metrics=['mIoU']),
+    dict(type='EFCFlowMetric', direction='fw'),
+    dict(type='TemporalConsistencyMetric', flow_source='gt'),
+]
+synthetic_seg_metrics = [
+    dict(type='PairIoUMetric', iou_metrics=['mIoU']),
+    dict(type='TemporalConsistencyMetric', flow_source='gt'),
+]

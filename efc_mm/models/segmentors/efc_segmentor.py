@@ -182,7 +182,11 @@ class EFCSegmentor(EncoderDecoder):
     def efc_losses(self) -> list:
         """Every EFC loss module of the model (the flow decoder's and the
         segmentor's own)."""
-        return [m for m in self.modules() if isinstance(m, BaseEFCLoss)]
+        # found once: _set_iteration reads them before every training step
+        if getattr(self, '_efc_losses', None) is None:
+            self._efc_losses = tuple(m for m in self.modules()
+                                     if isinstance(m, BaseEFCLoss))
+        return list(self._efc_losses)
 
     @property
     def occlusion_trained(self) -> bool:

@@ -11,15 +11,7 @@ model = {{_base_._row_.model}}
 train_dataloader = dict(
     batch_size=4,
     sampler=dict(_delete_=True, type='InfiniteSampler', shuffle=True),
-    dataset=dict(
-        _delete_=True,
-        type='SyntheticWorldPairDataset', world={{_base_.world}},
-        data_root={{_base_.data_root}}, data_prefix={{_base_.train_prefix}},
-        max_gap=5, frames_per_snippet=30, labelled_index=19,
-        pipeline={{_base_.train_pipeline}},
-        # the row's pair draw
-        pairs_per_snippet={{_base_._row_.train_dataset.pairs_per_snippet}},
-        labelled_pairs={{_base_._row_.train_dataset.labelled_pairs}},
-        with_unlabelled={{_base_._row_.train_dataset.with_unlabelled}}))
+    dataset=dict(_delete_=True, **_base_.labelled_snippets,
+                 **_base_._row_.train_dataset))  # the row's pair draw
 val_evaluator = _base_.synthetic_seg_metrics
 test_evaluator = _base_.synthetic_seg_metrics

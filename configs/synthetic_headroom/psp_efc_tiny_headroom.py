@@ -39,6 +39,15 @@ train_pipeline = _base_.pair_loading + [
          keep_ratio=True),
     dict(type='PairRandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
 ] + _base_.pair_augmentation
+# the snippets of each world as a pair dataset (the rows add their pair
+# draw: psp_baseline_* / psp_oracle_* read these)
+labelled_snippets = dict(
+    type='SyntheticWorldPairDataset', world=world, data_root=data_root,
+    data_prefix=train_prefix, max_gap=5, frames_per_snippet=30,
+    labelled_index=19, pipeline=train_pipeline)
+unlabelled_world_snippets = dict(
+    labelled_snippets, world=unlabelled_world,
+    data_root=unlabelled_data_root)
 train_dataloader = dict(
     batch_size=6, num_workers=1, persistent_workers=True,
     sampler=dict(type='MultiSourceSampler', batch_size=6,
@@ -49,17 +58,11 @@ train_dataloader = dict(
         sources=[
             # source 0: the labelled snippets; all ten pairs of a snippet
             # hold its labelled frame (rows of efc_mm.ablation merge here)
-            dict(type='SyntheticWorldPairDataset', world=world,
-                 data_root=data_root, data_prefix=train_prefix,
-                 pairs_per_snippet=10, labelled_pairs=10, max_gap=5,
-                 frames_per_snippet=30, labelled_index=19,
-                 pipeline=train_pipeline),
-            # source 1: the unlabelled snippets, ten pairs each
-            dict(type='SyntheticWorldPairDataset', world=unlabelled_world,
-                 data_root=unlabelled_data_root, data_prefix=train_prefix,
-                 labelled=False, pairs_per_snippet=10, max_gap=5,
-                 frames_per_snippet=30, labelled_index=19,
-                 pipeline=train_pipeline),
+            dict(labelled_snippets, pairs_per_snippet=10, labelled_pairs=10),
+            # source 1: the unlabelled snippets (no label read), ten pairs
+            # each
+            dict(unlabelled_world_snippets, labelled=False,
+                 pairs_per_snippet=10),
         ]))
 # validation and test: every consecutive pair (116) of the 4 val snippets
 # (the pair loader of the synthetic_world base, on the labelled world)

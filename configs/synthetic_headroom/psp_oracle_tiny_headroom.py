@@ -11,28 +11,13 @@
 #       configs/synthetic_headroom/psp_oracle_tiny_headroom.py
 _base_ = ['./psp_efc_tiny_headroom.py', '../_base_/ablation/baseline.py']
 model = {{_base_._row_.model}}
-snippet_source = dict(
-    type='SyntheticWorldPairDataset', data_prefix={{_base_.train_prefix}},
-    max_gap=5, frames_per_snippet=30, labelled_index=19,
-    pipeline={{_base_.train_pipeline}},
-    # the row's pair draw
-    pairs_per_snippet={{_base_._row_.train_dataset.pairs_per_snippet}},
-    labelled_pairs={{_base_._row_.train_dataset.labelled_pairs}},
-    with_unlabelled={{_base_._row_.train_dataset.with_unlabelled}})
 train_dataloader = dict(
     batch_size=4,
     sampler=dict(_delete_=True, type='InfiniteSampler', shuffle=True),
     dataset=dict(
-        _delete_=True,
-        type='MultiSourcePairDataset',
-        sources=[
-            # the 6 labelled snippets (the EFC protocol's source 0)
-            dict(snippet_source, world={{_base_.world}},
-                 data_root={{_base_.data_root}}),
-            # the 42 snippets of the unlabelled world, with their labels
-            dict(snippet_source, world={{_base_.unlabelled_world}},
-                 data_root={{_base_.unlabelled_data_root}}),
-        ]))
-del snippet_source  # only serves the sources above
+        _delete_=True, type='MultiSourcePairDataset',
+        sources=[dict(_base_.labelled_snippets, **_base_._row_.train_dataset),
+                 dict(_base_.unlabelled_world_snippets,
+                      **_base_._row_.train_dataset)]))
 val_evaluator = _base_.synthetic_seg_metrics
 test_evaluator = _base_.synthetic_seg_metrics

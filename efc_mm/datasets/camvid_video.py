@@ -429,9 +429,10 @@ def _camvid_dataset_cfgs(cfg) -> List[Tuple[str, dict, str]]:
             out.append((path, ds, 'eval'))
         if hasattr(ds.get('dataset'), 'get'):
             walk(f'{path}.dataset', ds['dataset'])
-        if isinstance(ds.get('datasets'), (list, tuple)):
-            for i, sub in enumerate(ds['datasets']):
-                walk(f'{path}.datasets.{i}', sub)
+        for key in ('datasets', 'sources'):  # ConcatDataset, MultiSource
+            if isinstance(ds.get(key), (list, tuple)):
+                for i, sub in enumerate(ds[key]):
+                    walk(f'{path}.{key}.{i}', sub)
 
     for loader in _LOADERS:
         dl = cfg.get(loader)
@@ -474,6 +475,31 @@ def _parse_split(value, where: str) -> Tuple[int, int]:
     return int(stride), int(offset)
 
 
+def held_out_split(split, where: str = LABEL_SPLIT_KEY) -> Tuple[int, int]:
+    """``(stride, offset)`` of the frames a ``label_split`` leaves out of
+    evaluation: its own ``(stride, offset)``, or with
+    ``held_out_stride=H`` every frame on stride ``H`` (same offset), a
+    superset of the training labels when ``stride`` is a multiple of
+    ``H``. This is how an oracle row labelling every ``H``-th frame and the
+    baseline labelling every ``stride``-th are scored on the same frames.
+
+    Raises:
+        ValueError: ``stride`` not a multiple of ``held_out_stride`` (the
+            evaluation would score labelled frames).
+    """
+    stride, offset = _parse_split(split, where)
+    held = split.get('held_out_stride')
+    if held is None:
+        return stride, offset
+    if not isinstance(held, int) or isinstance(held, bool) or held < 2 \
+            or stride % held:
+        raise ValueError(
+            f'{where}.held_out_stride must be an int >= 2 dividing '
+            f'{where}.stride={stride} (the held-out frames must include '
+            f'every labelled one), got {held!r}')
+    return held, offset % held
+
+
 def check_label_split(cfg) -> None:
     """Fail when the held-out evaluation frames of a config are not the
     frames whose labels its training run leaves out.
@@ -482,7 +508,9 @@ def check_label_split(cfg) -> None:
     ``exclude_label_offset``) that reads the same frames (``data_root`` and
     ``data_prefix.img_path``) as a training :class:`CamVidVideoDataset`
     must exclude exactly that dataset's ``label_stride`` / ``label_offset``
-    (``None`` for a training ``label_stride`` of 1).
+    (``None`` for a training ``label_stride`` of 1), or exactly the
+    held-out split that the config's ``label_split`` declares with
+    ``held_out_stride`` (:func:`held_out_split`) for that training split.
 
     A top-level ``label_stride`` / ``label_offset`` (read by nothing) is
     refused as well.
@@ -504,11 +532,17 @@ def check_label_split(cfg) -> None:
             f'config, or --cfg-options {LABEL_SPLIT_KEY}.stride=S).')
     trains = [(p, d) for p, d, r in found if r == 'train']
     evals = [(p, d) for p, d, r in found if r == 'eval']
+    split = cfg.get(LABEL_SPLIT_KEY)
+    declared = None  # (train split, held-out split) of label_split
+    if split is not None and split.get('held_out_stride') is not None:
+        declared = (_parse_split(split, LABEL_SPLIT_KEY),
+                    held_out_split(split))
     for tpath, tds in trains:
         for epath, eds in evals:
             if _frames_key(tds) != _frames_key(eds):
                 continue
-            if _split_of(tds, 'train') == _split_of(eds, 'eval'):
+            pair = (_split_of(tds, 'train'), _split_of(eds, 'eval'))
+            if pair[0] == pair[1] or pair == declared:
                 continue
             stride, offset = _split_of(tds, 'train')
             raise ValueError(
@@ -531,7 +565,8 @@ def apply_label_split(cfg) -> List[str]:
     the sparse-label protocol: the training :class:`CamVidVideoDataset`
     gets ``label_stride=S, label_offset=O`` and every evaluation CamVid
     dataset ``exclude_label_stride=S`` (None for S = 1),
-    ``exclude_label_offset=O``. A base config's variables are resolved in
+    ``exclude_label_offset=O``; with ``held_out_stride=H`` the evaluation
+    excludes every ``H``-th frame instead (:func:`held_out_split`). A base config's variables are resolved in
     the base, so without this a child's ``label_split`` would not reach the
     dataloader dicts.
 
@@ -550,15 +585,18 @@ def apply_label_split(cfg) -> List[str]:
     changed = []
     split = cfg.get(LABEL_SPLIT_KEY)
     if split is not None:
-        stride, offset = _parse_split(split, LABEL_SPLIT_KEY)
+        want = dict(train=_parse_split(split, LABEL_SPLIT_KEY),
+                    eval=held_out_split(split))
         base = cfg.get(LABEL_SPLIT_BASE_KEY)
-        base = _parse_split(base, LABEL_SPLIT_BASE_KEY) \
+        base = dict(train=_parse_split(base, LABEL_SPLIT_BASE_KEY),
+                    eval=held_out_split(base, LABEL_SPLIT_BASE_KEY)) \
             if base is not None else None
         for path, ds, role in _camvid_dataset_cfgs(cfg):
             current = _split_of(ds, role)
+            stride, offset = want[role]
             if current == (stride, offset):
                 continue
-            if base is not None and current != base:
+            if base is not None and current != base[role]:
                 continue  # set by hand: kept (and checked below)
             s_key, o_key = _SPLIT_FIELDS[role]
             value = stride if role == 'train' or stride > 1 else None

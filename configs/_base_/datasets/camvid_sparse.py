@@ -74,3 +74,22 @@ val_evaluator = [
     dict(type='TemporalConsistencyMetric', flow_source='dis'),
 ]
 test_evaluator = val_evaluator
+# Building block of the "+ 367 train images" variants (configs/
+# camvid_headroom/*_train367.py): CamVid's train/ split (367 labelled frames
+# of 0001TP, 0006R0 and 0016E5, about 1 s apart; the 0016E5 ones nearest the
+# 15 Hz sequence are 07920 and 08190, outside it) as pairs of neighbouring
+# labelled frames (no raw video: the neighbour is the previous or next
+# labelled frame of the same sequence), one pair per frame and epoch.
+camvid_train367_source = dict(
+    type='CamVidVideoDataset', data_root=data_root,
+    data_prefix=dict(img_path='train', seg_map_path='trainannot'),
+    pairs_per_frame=1, pipeline=train_pipeline)
+# their train loader: two streams at a fixed ratio, every batch of 4 holds 2
+# pairs of the 15 Hz sequence (this base's train dataset) and 2 of train/
+camvid_train367_loader = dict(
+    batch_size=4,
+    sampler=dict(_delete_=True, type='MultiSourceSampler', batch_size=4,
+                 source_ratio=[2, 2], shuffle=True),
+    dataset=dict(_delete_=True, type='MultiSourcePairDataset',
+                 sources=[train_dataloader['dataset'],
+                          camvid_train367_source]))

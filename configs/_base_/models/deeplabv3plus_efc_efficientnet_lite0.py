@@ -2,19 +2,13 @@
 # ICML 2019), output stride 8: deeplabv3plus_efc_r50-d8.py with the backbone,
 # the head widths and the flow decoder's encoder levels replaced (losses
 # unchanged). Weights and stages: see psp_efc_efficientnet_lite0.py.
-_base_ = ['./deeplabv3plus_efc_r50-d8.py']
+_base_ = ['./deeplabv3plus_efc_r50-d8.py',
+           './efficientnet_lite0_encoder.py']
 effnet_norm_cfg = dict(type='SyncBN', eps=1e-3, requires_grad=True)
 model = dict(
-    pretrained='pretrain/efficientnet_lite0_mmseg.pth',
-    backbone=dict(
-        _delete_=True,
-        type='EfficientNetLite',
-        arch='lite0',
-        out_indices=(2, 3, 5, 7),
-        output_stride=8,
-        frozen_stages=-1,
-        norm_eval=False,
-        norm_cfg=effnet_norm_cfg),
+    pretrained=_base_.efficientnet_lite0_pretrained,
+    backbone=dict(_delete_=True, norm_cfg=effnet_norm_cfg,
+                  **_base_.efficientnet_lite0_backbone),
     # ASPP on block7 (320 ch, stride 8), decoder skip from block2 (24 ch,
     # stride 4; mmseg's MobileNetV2 DeepLabv3+ layout), auxiliary FCN on
     # block5
@@ -22,7 +16,4 @@ model = dict(
                      c1_in_channels=24, c1_channels=48),
     auxiliary_head=dict(in_channels=112, in_index=2, channels=64),
     shared_stages='block5',
-    flow_decoder=dict(
-        in_channels=(16, 24, 40, 112),
-        in_index=(1, 2, 3, 5),
-        in_strides=(2, 4, 8, 8)))
+    flow_decoder=_base_.efficientnet_lite0_flow_levels)

@@ -11,19 +11,12 @@
 # block6 192 /8, block7 320 /8. The backbone returns block2, block3, block5,
 # block7 (in_index 0..3, the layout of ResNet's four outputs).
 # BN: the weights were trained with eps=1e-3; keep it when switching type.
-_base_ = ['./psp_efc_r50-d8.py']
+_base_ = ['./psp_efc_r50-d8.py', './efficientnet_lite0_encoder.py']
 effnet_norm_cfg = dict(type='SyncBN', eps=1e-3, requires_grad=True)
 model = dict(
-    pretrained='pretrain/efficientnet_lite0_mmseg.pth',
-    backbone=dict(
-        _delete_=True,
-        type='EfficientNetLite',
-        arch='lite0',
-        out_indices=(2, 3, 5, 7),
-        output_stride=8,
-        frozen_stages=-1,
-        norm_eval=False,
-        norm_cfg=effnet_norm_cfg),
+    pretrained=_base_.efficientnet_lite0_pretrained,
+    backbone=dict(_delete_=True, norm_cfg=effnet_norm_cfg,
+                  **_base_.efficientnet_lite0_backbone),
     # mmseg's PSPNet / MobileNetV2-D8 layout (decode on the last stage,
     # auxiliary FCN on the stride-16 stage), heads narrowed to the encoder
     decode_head=dict(in_channels=320, in_index=3, channels=128),
@@ -31,7 +24,4 @@ model = dict(
     # shared encoder = stem .. block5 (the last stride-16 stage undilated,
     # as ResNet's layer3); flow levels block1, block2, block3, block5
     shared_stages='block5',
-    flow_decoder=dict(
-        in_channels=(16, 24, 40, 112),
-        in_index=(1, 2, 3, 5),
-        in_strides=(2, 4, 8, 8)))
+    flow_decoder=_base_.efficientnet_lite0_flow_levels)

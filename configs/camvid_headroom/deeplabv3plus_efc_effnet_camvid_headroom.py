@@ -1,0 +1,12 @@
+# DeepLabv3+ (tiny ASPP head of configs/_base_/models/
+# efficientnet_lite0_encoder.py) in place of PSPNet in
+# psp_efc_effnet_camvid_headroom.py: the same pretrained encoder, protocol
+# and schedule, SegNet's 11 classes.
+_base_ = ['../camvid_sparse/psp_efc_tiny_camvid_sparse.py',
+          '../_base_/models/efficientnet_lite0_encoder.py']
+model = dict(_base_.efficientnet_lite0_tiny_model,
+             decode_head=dict(_base_.efficientnet_lite0_tiny_aspp_head,
+                              num_classes=11),
+             flow_decoder=_base_.efficientnet_lite0_flow_levels)
+optim_wrapper = _base_.efficientnet_lite0_optim_wrapper
+label_split = dict(stride=15, offset=0, held_out_stride=5)

@@ -1,0 +1,129 @@
+"""Output consistency with the warped, detached partner prediction.
+
+The form of temporal consistency that works in published video
+semi-supervised segmentation (ETC, Liu et al., ECCV 2020; IFR; UniMatch-style
+consistency): a loss on the segmentation *outputs* of frame ``i`` towards
+the prediction of its partner ``i + t`` warped by the flow, the target held
+constant (stop-gradient), masked by occlusion and by the target's
+confidence, at a low, ramped-up weight. Issue 18's alternative to the
+paper's feature L_cons (eq. 2, :class:`FeatureConsistencyLoss`, kept as the
+paper preset); it reads the same pair context and warps the same way.
+"""
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+import torch.nn.functional as F
+from torch import Tensor
+
+from efc_mm.registry import MODELS
+from .consistency_loss import FeatureConsistencyLoss
+from .utils import check_choice, check_map, check_same, valid_mean
+
+__all__ = ['OutputConsistencyLoss']
+
+_DEFAULT_SCHEDULE = dict(begin=0.3, end=0.5)
+DIVERGENCES = ('kl', 'ce', 'logit_mse')
+
+
+@MODELS.register_module()
+class OutputConsistencyLoss(FeatureConsistencyLoss):
+    r"""Consistency of a frame's logits with its partner's warped prediction.
+
+    With ``z`` the frame's logits, ``z'`` the partner's logits warped into
+    the frame (``z'_i = Warp(z_{i+t}, F_{i->i+t})``, the warp of eq. 2) and
+    ``p' = softmax(z' / T)`` the target (constant unless ``grad_to`` names
+    ``'target'``), per pixel:
+
+    * ``'kl'``: :math:`\sum_c p'_c (\log p'_c - \log \operatorname{softmax}(z / T)_c)`
+      (KL to the soft target);
+    * ``'ce'``: :math:`-\log \operatorname{softmax}(z)_{\arg\max p'}` (cross
+      entropy to the target's hard pseudo-label);
+    * ``'logit_mse'``: :math:`\frac{1}{C} \| z - z' \|^2` (logit
+      consistency);
+
+    averaged over the valid pixels whose target confidence
+    :math:`\max_c p'_c` is at least ``confidence``, weighted by ``1 - O_est``
+    (detached) when ``occlusion_mask``; both directions of every pair.
+
+    Args:
+        loss_weight (float): 0.1 (ETC's weight; issue 18 searches 0.01-1).
+        loss_name (str): ``'loss_cons'`` (it replaces L_cons in a config).
+        divergence (str): ``'kl'`` (default), ``'ce'`` or ``'logit_mse'``.
+        confidence (float): pixels whose target confidence is below this
+            are left out; 0 (default) keeps every pixel.
+        temperature (float): softmax temperature of ``'kl'``. Default 1.
+        occlusion_mask (bool): weight by ``1 - O_est`` (needs trained
+            occlusion heads). Default True.
+        frames (str): ``'all'`` or ``'unlabelled'`` (only frames without a
+            label are pulled towards their partner).
+        weight_schedule (dict | None): ramp, default 30 % -> 50 % of the
+            run (:class:`BaseEFCLoss`).
+        grad_to (Sequence[str]): default ``('seg', )``: the frame's own
+            logits only; ``'target'`` and ``'flow'`` as in
+            :class:`FeatureConsistencyLoss`.
+    """
+
+    def __init__(self, loss_weight: float = 0.1,
+                 loss_name: str = 'loss_cons', divergence: str = 'kl',
+                 confidence: float = 0.0, temperature: float = 1.0,
+                 occlusion_mask: bool = True, frames: str = 'all',
+                 weight_schedule: Optional[dict] = _DEFAULT_SCHEDULE,
+                 grad_to: Optional[Sequence[str]] = None) -> None:
+        super().__init__(loss_weight, loss_name,
+                         occlusion_mask=occlusion_mask, level='seg',
+                         frames=frames, weight_schedule=weight_schedule,
+                         grad_to=grad_to)
+        check_choice('divergence', divergence, DIVERGENCES)
+        if not 0.0 <= confidence < 1.0:
+            raise ValueError(f'confidence must be in [0, 1), got '
+                             f'{confidence!r}')
+        if temperature <= 0:
+            raise ValueError(f'temperature must be > 0, got {temperature!r}')
+        self.divergence = divergence
+        self.confidence = float(confidence)
+        self.temperature = float(temperature)
+
+    def _features(self, ctx) -> Tensor:
+        return ctx.seg_logits
+
+    def pixel_loss(self, logits: Tensor, target: Tensor) -> Tensor:
+        """``(N, 1, H, W)`` divergence of ``logits`` from the target
+        logits ``target`` (see the class docstring)."""
+        if self.divergence == 'logit_mse':
+            return (logits - target).pow(2).mean(1, keepdim=True)
+        if self.divergence == 'ce':
+            pseudo = target.argmax(1)
+            return F.cross_entropy(logits, pseudo,
+                                   reduction='none').unsqueeze(1)
+        t = self.temperature
+        log_p = F.log_softmax(target / t, dim=1)
+        log_q = F.log_softmax(logits / t, dim=1)
+        return (log_p.exp() * (log_p - log_q)).sum(1, keepdim=True)
+
+    def compute(self,
+                logits: Tensor,
+                logits_warped: Tensor,
+                occ_est: Optional[Tensor] = None,
+                valid: Optional[Tensor] = None) -> Tensor:
+        """The loss on given maps, times the current weight (scalar).
+
+        Args:
+            logits (Tensor): ``(N, C, H, W)`` the frame's logits ``z``.
+            logits_warped (Tensor): ``(N, C, H, W)`` the partner's warped
+                logits ``z'`` (the target).
+            occ_est (Tensor, optional): ``(N, 1, H, W)`` O_est, constant.
+            valid (Tensor, optional): ``(N, 1, H, W)`` valid pixels.
+        """
+        check_same(logits, logits_warped, ('logits', 'logits_warped'))
+        value = self.pixel_loss(logits, logits_warped)
+        if occ_est is not None:
+            check_map(occ_est, 'occ_est', logits, channels=1)
+            value = value * (1 - occ_est.detach())
+        if valid is not None:
+            check_map(valid, 'valid', logits, channels=1)
+        if self.confidence > 0:
+            conf = F.softmax(logits_warped.detach(), dim=1).amax(1, True)
+            keep = (conf >= self.confidence).to(value.dtype)
+            valid = keep if valid is None else valid * keep
+        return self.current_weight * valid_mean(value, valid)

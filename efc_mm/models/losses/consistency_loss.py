@@ -91,22 +91,23 @@ class FeatureConsistencyLoss(BaseEFCLoss):
     def check_model(self, model) -> None:
         """A flow to warp with, trained occlusion heads for the mask, a
         shared level that exists, a trainable flow for ``'flow'``."""
+        name = type(self).__name__
         if not model.with_flow:
-            raise ValueError('FeatureConsistencyLoss needs a flow to warp '
-                             'with, but the model has no flow_decoder')
+            raise ValueError(f'{name} needs a flow to warp with, but the '
+                             'model has no flow_decoder')
         if self.occlusion_mask and not model.occlusion_trained:
             raise ValueError(
-                'FeatureConsistencyLoss.occlusion_mask=True uses O_est, but '
+                f'{name}.occlusion_mask=True uses O_est, but '
                 'no OcclusionLoss trains the occlusion heads: add one, or set '
                 'occlusion_mask=False')
         n = model.shared_index + 1
         if isinstance(self.level, int) and not -n <= self.level < n:
             raise ValueError(
-                f'FeatureConsistencyLoss.level={self.level}: the shared '
+                f'{name}.level={self.level}: the shared '
                 f'encoder ({model.stages.names[:n]}) gives {n} levels')
         if 'flow' in self.grad_to and model.flow_decoder.frozen:
             raise ValueError(
-                "FeatureConsistencyLoss.grad_to names 'flow', but the flow "
+                f"{name}.grad_to names 'flow', but the flow "
                 'decoder is frozen (TCC_fix): drop it from grad_to')
 
     def compute(self,

@@ -566,9 +566,9 @@ def apply_label_split(cfg) -> List[str]:
     gets ``label_stride=S, label_offset=O`` and every evaluation CamVid
     dataset ``exclude_label_stride=S`` (None for S = 1),
     ``exclude_label_offset=O``; with ``held_out_stride=H`` the evaluation
-    excludes every ``H``-th frame instead (:func:`held_out_split`). A base config's variables are resolved in
-    the base, so without this a child's ``label_split`` would not reach the
-    dataloader dicts.
+    excludes every ``H``-th frame instead (:func:`held_out_split`). A base
+    config's variables are resolved in the base, so without this a child's
+    ``label_split`` would not reach the dataloader dicts.
 
     A dataset field that differs from the split the base wrote
     (``_label_split_base_``) was set by hand and is kept; the check then

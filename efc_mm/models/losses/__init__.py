@@ -19,6 +19,6 @@ from .smoothness_loss import SmoothnessLoss
 from .utils import valid_mean
 
 __all__ = [
-    'FeatureConsistencyLoss', 'OcclusionLoss', 'OutputConsistencyLoss', 'PhotometricLoss',
-    'SmoothnessLoss', 'seg_occlusion_error', 'valid_mean'
+    'FeatureConsistencyLoss', 'OcclusionLoss', 'OutputConsistencyLoss',
+    'PhotometricLoss', 'SmoothnessLoss', 'seg_occlusion_error', 'valid_mean'
 ]

@@ -125,16 +125,29 @@ class FeatureConsistencyLoss(BaseEFCLoss):
             valid (Tensor, optional): ``(N, 1, H, W)`` valid pixels.
         """
         check_same(feat, feat_warped, ('feat', 'feat_warped'))
-        if self.normalize:
-            feat = F.normalize(feat, dim=1)
-            feat_warped = F.normalize(feat_warped, dim=1)
-        value = (feat_warped - feat).pow(2).mean(1, keepdim=True)
+        value = self.pixel_loss(feat, feat_warped)
         if occ_est is not None:
             check_map(occ_est, 'occ_est', feat, channels=1)
             value = value * (1 - occ_est.detach())
         if valid is not None:
             check_map(valid, 'valid', feat, channels=1)
+        keep = self.pixel_mask(feat_warped)
+        if keep is not None:
+            valid = keep if valid is None else valid * keep
         return self.current_weight * valid_mean(value, valid)
+
+    def pixel_loss(self, feat: Tensor, feat_warped: Tensor) -> Tensor:
+        """``(N, 1, H, W)`` per-pixel term of eq. 2: the squared difference
+        averaged over channels (after L2 normalisation if ``normalize``)."""
+        if self.normalize:
+            feat = F.normalize(feat, dim=1)
+            feat_warped = F.normalize(feat_warped, dim=1)
+        return (feat_warped - feat).pow(2).mean(1, keepdim=True)
+
+    def pixel_mask(self, feat_warped: Tensor) -> Optional[Tensor]:
+        """Extra ``(N, 1, H, W)`` mask of the pixels to keep, from the
+        target (None: every valid pixel; subclasses add e.g. confidence)."""
+        return None
 
     def _features(self, ctx) -> Tensor:
         if self.level == 'seg':

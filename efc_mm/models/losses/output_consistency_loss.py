@@ -17,12 +17,11 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from efc_mm.registry import MODELS
-from .consistency_loss import FeatureConsistencyLoss
-from .utils import check_choice, check_map, check_same, valid_mean
+from .consistency_loss import _DEFAULT_SCHEDULE, FeatureConsistencyLoss
+from .utils import check_choice
 
 __all__ = ['OutputConsistencyLoss']
 
-_DEFAULT_SCHEDULE = dict(begin=0.3, end=0.5)
 DIVERGENCES = ('kl', 'ce', 'logit_mse')
 
 
@@ -89,7 +88,9 @@ class OutputConsistencyLoss(FeatureConsistencyLoss):
 
     def pixel_loss(self, logits: Tensor, target: Tensor) -> Tensor:
         """``(N, 1, H, W)`` divergence of ``logits`` from the target
-        logits ``target`` (see the class docstring)."""
+        logits ``target`` (see the class docstring); the occlusion and
+        valid masks, the confidence mask (:meth:`pixel_mask`) and the mean
+        are :meth:`FeatureConsistencyLoss.compute`'s."""
         if self.divergence == 'logit_mse':
             return (logits - target).pow(2).mean(1, keepdim=True)
         if self.divergence == 'ce':
@@ -101,29 +102,10 @@ class OutputConsistencyLoss(FeatureConsistencyLoss):
         log_q = F.log_softmax(logits / t, dim=1)
         return (log_p.exp() * (log_p - log_q)).sum(1, keepdim=True)
 
-    def compute(self,
-                logits: Tensor,
-                logits_warped: Tensor,
-                occ_est: Optional[Tensor] = None,
-                valid: Optional[Tensor] = None) -> Tensor:
-        """The loss on given maps, times the current weight (scalar).
-
-        Args:
-            logits (Tensor): ``(N, C, H, W)`` the frame's logits ``z``.
-            logits_warped (Tensor): ``(N, C, H, W)`` the partner's warped
-                logits ``z'`` (the target).
-            occ_est (Tensor, optional): ``(N, 1, H, W)`` O_est, constant.
-            valid (Tensor, optional): ``(N, 1, H, W)`` valid pixels.
-        """
-        check_same(logits, logits_warped, ('logits', 'logits_warped'))
-        value = self.pixel_loss(logits, logits_warped)
-        if occ_est is not None:
-            check_map(occ_est, 'occ_est', logits, channels=1)
-            value = value * (1 - occ_est.detach())
-        if valid is not None:
-            check_map(valid, 'valid', logits, channels=1)
-        if self.confidence > 0:
-            conf = F.softmax(logits_warped.detach(), dim=1).amax(1, True)
-            keep = (conf >= self.confidence).to(value.dtype)
-            valid = keep if valid is None else valid * keep
-        return self.current_weight * valid_mean(value, valid)
+    def pixel_mask(self, logits_warped: Tensor) -> Optional[Tensor]:
+        """Pixels whose target confidence ``max_c p'_c`` reaches
+        ``confidence`` (None when ``confidence`` is 0)."""
+        if self.confidence <= 0:
+            return None
+        conf = F.softmax(logits_warped.detach(), dim=1).amax(1, True)
+        return (conf >= self.confidence).to(logits_warped.dtype)

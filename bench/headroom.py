@@ -36,6 +36,15 @@ and ``headroom_std`` their sample std; a row's gain is the same for
 row - baseline; ``pct_of_headroom = 100 * gain / headroom`` (null when the
 headroom is not positive). A std needs two seeds (null with one).
 
+An optional reference row ``control`` (``--configs control=CFG``): the
+segmentor alone on the EFC rows' own two-stream batches
+(``psp_seg_twostream_tiny_headroom.py``). ``EFCSegmentor`` initialises its
+flow branch on a random stream of its own, so at the same seed an EFC row
+and the control start from the same segmentor weights and see the same
+batches and dropout draws: their per-seed difference (``control_mean``,
+``control_std``, ``control_seeds`` in a row's gains) is paired and carries
+no initialisation luck.
+
 Usage::
 
     python bench/headroom.py [--seeds 0 1 2] [--iters 1000] [--jobs 2]
@@ -64,7 +73,7 @@ CONFIGS = {
     'oracle': osp.join(CFG, 'psp_oracle_tiny_headroom.py'),
     'EFC': osp.join(CFG, 'psp_efc_tiny_headroom.py'),
 }
-REFERENCE_ROWS = ('baseline', 'oracle')
+REFERENCE_ROWS = ('baseline', 'oracle', 'control')
 PROTOCOL = 'synthetic 6/48 labelled snippets'
 #: below this headroom (mIoU) a protocol cannot show the method
 MIN_HEADROOM = 3.0
@@ -230,6 +239,13 @@ def summarise(rows: list, min_headroom: float = MIN_HEADROOM) -> dict:
             pct = 100.0 * mean / headroom
         gains[r['name']] = dict(mean=mean, std=std, pct_of_headroom=pct,
                                 seeds=seeds)
+        if 'control' in by:
+            # paired with the control row: the segmentor on the EFC row's
+            # own batches, same seed, same initialisation (common random
+            # numbers, EFCSegmentor.init_weights)
+            cm, cs, cseeds = paired_difference(by[r['name']], by['control'])
+            gains[r['name']].update(control_mean=cm, control_std=cs,
+                                    control_seeds=cseeds)
     out['gains'] = gains
     return out
 
@@ -303,8 +319,9 @@ def markdown(res: dict) -> str:
                   f"(seeds {p.get('headroom_seeds', [])}); can show the "
                   f'method (headroom ≥ {floor:g}): {flag}', '',
                   '| row | config | seeds | mIoU | mIoU per seed | EPE all | '
-                  'gain over baseline | % of headroom |',
-                  '|---|---|---|---|---|---|---|---|']
+                  'gain over baseline | % of headroom | gain over control '
+                  '(paired) |',
+                  '|---|---|---|---|---|---|---|---|---|']
         gains = p.get('gains', {})
         for r in p.get('rows', []):
             cfg = osp.basename(r['config']) + \
@@ -317,9 +334,12 @@ def markdown(res: dict) -> str:
             if pct != '–':
                 pct += ' %'
             epe = _mean_std(r['EPE_all']) if r.get('EPE_all') else '–'
+            ctl = '–' if not g or g.get('control_mean') is None else \
+                f"{_fmt(g['control_mean'], signed=True)} ± " \
+                f"{_fmt(g['control_std'])}"
             lines.append(f"| {r['name']} | `{cfg}` | {len(r['seeds'])} | "
                          f"{_mean_std(r['mIoU'])} | {per} | {epe} | {gain} "
-                         f"| {pct} |")
+                         f"| {pct} | {ctl} |")
         if p.get('note'):
             lines += ['', p['note']]
     return '\n'.join(lines) + '\n'

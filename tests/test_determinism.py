@@ -103,3 +103,62 @@ def test_same_seed_same_losses_other_seed_other_losses(tmp_path):
     assert len(other) == len(first)
     assert first[0]['loss'] != other[0]['loss']
     assert all(a['loss'] != b['loss'] for a, b in zip(first, other))
+
+
+def test_flow_branch_leaves_the_segmentor_s_random_numbers_alone():
+    """Common random numbers: with the same seed, an EFC model whose flow
+    branch has its own encoder and no loss reaching the segmentor (L_cons
+    absent) trains its segmentor bit-identically to the same config
+    without the flow branch, over three AdamW steps with dropout, and
+    leaves the global random stream where the plain model leaves it; the
+    shared-encoder model (flow losses on the segmentor's encoder) differs
+    after the same steps. A row and its baseline then differ by the
+    method only (docs/experiments.md, M8-M9)."""
+    import copy
+
+    import torch
+    from mmengine.config import Config
+    from mmengine.logging import MessageHub
+    from mmengine.optim import build_optim_wrapper
+    from mmengine.registry import init_default_scope
+    from mmseg.registry import MODELS
+
+    from efc_mm.testing import pair_batch, sync_bn_to_bn
+    init_default_scope('mmseg')
+    hub = MessageHub.get_current_instance()
+    hub.update_info('iter', 100)
+    hub.update_info('max_iters', 1000)
+    cfg = Config.fromfile(osp.join(
+        REPO_ROOT, 'configs', 'synthetic_headroom',
+        'psp_efc_outcons_tiny_headroom.py'))
+    own = sync_bn_to_bn(cfg.model.to_dict())
+    own['losses'] = None
+    shared = copy.deepcopy(own)
+    shared.pop('flow_encoder')
+    plain = copy.deepcopy(shared)
+    plain['flow_decoder'] = None
+
+    def train(model_cfg):
+        torch.manual_seed(0)
+        model = MODELS.build(model_cfg)
+        model.init_weights()
+        wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
+        model.train()
+        for it in range(3):
+            inputs, samples = pair_batch(b=2, h=64, w=64, num_classes=19,
+                                         seed=it)
+            loss, _ = model.parse_losses(model.loss(inputs, samples))
+            wrapper.update_params(loss)
+        state = {k: v.clone() for k, v in model.state_dict().items()
+                 if not k.startswith('flow_')}
+        return state, torch.rand(4)
+
+    ref, ref_rng = train(plain)
+    got, got_rng = train(own)
+    assert set(got) == set(ref)
+    for k in ref:
+        assert torch.equal(got[k], ref[k]), k
+    assert torch.equal(got_rng, ref_rng)
+    coupled, _ = train(shared)
+    assert any(not torch.equal(coupled[k], ref[k]) for k in ref
+               if ref[k].is_floating_point())

@@ -357,3 +357,29 @@ def test_main_collect_only_merges_by_protocol_and_encoder(tmp_path):
     assert res['protocols'][0] == other
     md = open(osp.splitext(out)[0] + '.md').read()
     assert 'encoder efficientnet_lite0' in md and 'encoder scratch' in md
+
+
+def test_gains_over_the_paired_control(tmp_path):
+    """With a ``control`` row, every EFC row also gets its paired
+    difference to it (by hand), and the control is a reference row."""
+    root = str(tmp_path)
+    specs = SPECS[:3] + [('control', 'c.py', None)]
+    vals = {0: (40.0, 46.0, 42.0, 41.0), 1: (42.0, 47.0, 43.0, 41.5),
+            2: (41.0, 48.0, 44.5, 42.0)}
+    for seed, (b, o, e, c) in vals.items():
+        _fake_run(root, 'baseline', seed, 100, b)
+        _fake_run(root, 'oracle', seed, 100, o)
+        _fake_run(root, 'EFC', seed, 100, e, epe=2.5)
+        _fake_run(root, 'control', seed, 100, c)
+    res = bench.collect(specs, [0, 1, 2], 100, root)
+    assert set(res['gains']) == {'EFC'}
+    g = res['gains']['EFC']
+    # EFC - control: 1, 1.5, 2.5 -> mean 5/3, sample std sqrt(7/12)
+    assert g['control_mean'] == pytest.approx(5 / 3)
+    assert g['control_std'] == pytest.approx((7 / 12) ** 0.5)
+    assert g['control_seeds'] == [0, 1, 2]
+    assert g['mean'] == pytest.approx(13 / 6)  # over the baseline, as before
+    md = bench.markdown(dict(protocols=[res]))
+    assert '| 36 % | +1.67 ± 0.76 |' in md
+    with pytest.raises(ValueError, match='reference row'):
+        bench.row_specs(efc_rows=['control=x.py'])

@@ -120,6 +120,9 @@ class PairContext:
         flow_fn (callable | None): ``() -> dict(flows, occlusions,
             strides)`` from the flow decoder (coarse to fine, flows in input
             pixels); None when the model has no flow branch.
+        head_fn (callable | None): ``features -> logits``: the decode head
+            alone, for :meth:`perturbed_seg_logits`; None when the model
+            gives none.
 
     Attributes:
         terms (list): ``(loss name, level, direction, value)`` of every
@@ -130,7 +133,9 @@ class PairContext:
     def __init__(self, frames: Tensor, images: Tensor, shared: List[Tensor],
                  labelled: List[bool],
                  seg_fn: Callable[[List[Tensor]], Tuple[object, Tensor]],
-                 flow_fn: Optional[Callable[[], Dict]] = None) -> None:
+                 flow_fn: Optional[Callable[[], Dict]] = None,
+                 head_fn: Optional[Callable[[object], Tensor]] = None
+                 ) -> None:
         if frames.shape[0] % 2 or frames.shape != images.shape:
             raise ValueError(f'PairContext: frames {tuple(frames.shape)} and '
                              f'images {tuple(images.shape)} must be the same '
@@ -141,6 +146,7 @@ class PairContext:
         self.frames, self.images, self.shared = frames, images, shared
         self.labelled = [bool(v) for v in labelled]
         self._seg_fn, self._flow_fn = seg_fn, flow_fn
+        self._head_fn = head_fn
         self._cache: Dict[tuple, object] = {}
         self.terms: list = []
 
@@ -176,6 +182,25 @@ class PairContext:
     def seg_logits(self) -> Tensor:
         """``(2B, K, h, w)`` decode-head logits of the frames."""
         return self._seg()[1]
+
+    def perturbed_seg_logits(self, p: float) -> Tensor:
+        """``(2B, K, h, w)`` decode-head logits of the segmentation
+        features with channel dropout of rate ``p`` on every feature map
+        (the feature perturbation of UniMatch, Yang et al., CVPR 2023,
+        sec. 3.3: ``Dropout2d(0.5)`` between encoder and decoder); computed
+        once per rate and step, with gradient."""
+        if self._head_fn is None:
+            raise RuntimeError('PairContext: no head_fn was given, so no '
+                               'perturbed segmentation can be decoded')
+        if not 0.0 < p < 1.0:
+            raise ValueError(f'dropout rate must be in (0, 1), got {p!r}')
+
+        def make():
+            feats = self.seg_features
+            drop = [F.dropout2d(f, p, training=True) for f in feats]
+            return self._head_fn(type(feats)(drop) if isinstance(
+                feats, tuple) else drop)
+        return self._once(('seg_fp', float(p)), make)
 
     @property
     def flow_out(self) -> Dict[str, List]:

@@ -166,5 +166,11 @@ class FeatureConsistencyLoss(BaseEFCLoss):
             occ = resize_map(ctx.occlusion(lvl), size).detach()
         if self.frames == 'unlabelled':
             valid = valid * (1 - ctx.labelled_mask())
-        inputs = (self.route(feat, 'seg'), feat_w, occ, valid)
+        inputs = (self.route(self._student(ctx, feat), 'seg'), feat_w, occ,
+                  valid)
         return {self.loss_name: self.sum_directions(ctx, lvl, inputs)}
+
+    def _student(self, ctx, feat: Tensor) -> Tensor:
+        """The maps pulled towards the warped partner: ``feat`` itself
+        (subclasses may perturb them)."""
+        return feat

@@ -61,6 +61,18 @@ class OutputConsistencyLoss(FeatureConsistencyLoss):
         grad_to (Sequence[str]): default ``('seg', )``: the frame's own
             logits only; ``'target'`` and ``'flow'`` as in
             :class:`FeatureConsistencyLoss`.
+        feature_dropout (float): 0 (default): ``z`` is the frame's own
+            logits. In (0, 1): ``z`` is the decode head re-run on the
+            frame's segmentation features after channel dropout of this rate
+            (UniMatch's feature perturbation, Yang et al., CVPR 2023; 0.5
+            there): a perturbed student pulled towards the clean target, so
+            that the consistency has something to correct even where the
+            two frames are alike.
+        target (str): ``'partner'`` (default, EFC): the partner's prediction
+            warped by the flow. ``'self'``: the frame's own clean
+            prediction, no flow, no warp (the control that tells what the
+            temporal partner adds; needs ``feature_dropout > 0`` and
+            ``occlusion_mask=False``, and no flow branch).
     """
 
     def __init__(self, loss_weight: float = 0.1,
@@ -68,7 +80,9 @@ class OutputConsistencyLoss(FeatureConsistencyLoss):
                  confidence: float = 0.0, temperature: float = 1.0,
                  occlusion_mask: bool = True, frames: str = 'all',
                  weight_schedule: Optional[dict] = _DEFAULT_SCHEDULE,
-                 grad_to: Optional[Sequence[str]] = None) -> None:
+                 grad_to: Optional[Sequence[str]] = None,
+                 feature_dropout: float = 0.0,
+                 target: str = 'partner') -> None:
         super().__init__(loss_weight, loss_name,
                          occlusion_mask=occlusion_mask, level='seg',
                          frames=frames, weight_schedule=weight_schedule,
@@ -79,9 +93,51 @@ class OutputConsistencyLoss(FeatureConsistencyLoss):
                              f'{confidence!r}')
         if temperature <= 0:
             raise ValueError(f'temperature must be > 0, got {temperature!r}')
+        if not 0.0 <= feature_dropout < 1.0:
+            raise ValueError(f'feature_dropout must be in [0, 1), got '
+                             f'{feature_dropout!r}')
+        check_choice('target', target, ('partner', 'self'))
+        if target == 'self' and (feature_dropout == 0 or occlusion_mask):
+            raise ValueError(
+                "OutputConsistencyLoss(target='self') compares a frame with "
+                'itself: it needs feature_dropout > 0 (else the loss is 0) '
+                f'and occlusion_mask=False (got feature_dropout='
+                f'{feature_dropout!r}, occlusion_mask={occlusion_mask!r})')
         self.divergence = divergence
         self.confidence = float(confidence)
         self.temperature = float(temperature)
+        self.feature_dropout = float(feature_dropout)
+        self.target = target
+
+    def check_model(self, model) -> None:
+        """As :class:`FeatureConsistencyLoss`; ``target='self'`` needs no
+        flow."""
+        if self.target == 'partner':
+            super().check_model(model)
+
+    def _student(self, ctx, feat: Tensor) -> Tensor:
+        """The frame's logits, or with ``feature_dropout`` the decode head
+        on its dropped-out features."""
+        if self.feature_dropout > 0:
+            return ctx.perturbed_seg_logits(self.feature_dropout)
+        return feat
+
+    def forward(self, ctx) -> dict:
+        """``{loss_name: term}``: towards the warped partner (the
+        :class:`FeatureConsistencyLoss` path), or with ``target='self'``
+        towards the frame's own clean logits (no flow; the two halves of the
+        batch summed like the two directions)."""
+        if self.target == 'partner':
+            return super().forward(ctx)
+        feat = ctx.seg_logits
+        valid = None
+        if self.frames == 'unlabelled':
+            valid = (1 - ctx.labelled_mask()).expand(
+                -1, 1, *feat.shape[-2:]).contiguous()
+        inputs = (self.route(self._student(ctx, feat), 'seg'),
+                  self.route(feat, 'target'), None, valid)
+        # both halves of the batch, as the partner path sums both directions
+        return {self.loss_name: self.sum_directions(ctx, -1, inputs)}
 
     def _features(self, ctx) -> Tensor:
         return ctx.seg_logits

@@ -34,6 +34,7 @@ modules present, absent or given an argument:
 Batch layout: see :mod:`efc_mm.structures.pair_context` (all frames i, then
 all frames i+t; the flow decoder runs once on both orderings).
 """
+import contextlib
 import copy
 from typing import Dict, List, Optional
 
@@ -64,6 +65,18 @@ def _seg_loss_weight(head) -> float:
     mods = head.loss_decode
     mods = mods if isinstance(mods, torch.nn.ModuleList) else [mods]
     return float(sum(getattr(m, 'loss_weight', 1.0) for m in mods))
+
+
+@contextlib.contextmanager
+def _flow_rng():
+    """Run the block on a CPU random stream of its own, seeded from the
+    run's seed (``torch.initial_seed()``) without drawing from the current
+    stream: the global stream continues after the block as if the block
+    had not run. (Modules are built and initialised on the CPU.)"""
+    seed = (torch.initial_seed() ^ 0x5EED_F10E) % (2**63)
+    with torch.random.fork_rng(devices=[]):
+        torch.default_generator.manual_seed(seed)
+        yield
 
 
 @MODELS.register_module()
@@ -126,7 +139,12 @@ class EFCSegmentor(EncoderDecoder):
         self.with_flow = flow_decoder is not None
         self.flow_encoder = None
         if self.with_flow:
-            self._build_flow_branch(flow_decoder, flow_encoder, backbone_cfg)
+            # on its own random stream: the segmentation part of the model,
+            # and every random number drawn after it, are those of the same
+            # config without the flow branch (see init_weights)
+            with _flow_rng():
+                self._build_flow_branch(flow_decoder, flow_encoder,
+                                        backbone_cfg)
         elif flow_encoder is not None:
             raise ValueError('EFCSegmentor: flow_encoder is set but '
                              'flow_decoder is None')
@@ -168,6 +186,35 @@ class EFCSegmentor(EncoderDecoder):
             if frozen:
                 for p in self.flow_encoder.parameters():
                     p.requires_grad_(False)
+
+    def init_weights(self):
+        """mmengine's ``init_weights``, the flow branch on its own random
+        stream after the segmentation part (common random numbers).
+
+        The segmentor's weights, and the random stream the training step
+        draws from afterwards (dropout, ...), are then bit-identical to those
+        of the same config without the flow branch (``flow_decoder=None``)
+        and the same seed; nothing of the flow branch reaches the segmentor
+        unless a loss routes it there. So a row and its baseline differ by
+        the method only, not by the luck of an initialisation, and their
+        per-seed difference is a paired one (``tests/test_determinism.py``
+        checks the identity over training steps).
+        """
+        flow = [n for n in ('flow_decoder', 'flow_encoder')
+                if getattr(self, n, None) is not None]
+        saved = list(self._modules.items())
+        self._modules.clear()
+        self._modules.update((n, m) for n, m in saved if n not in flow)
+        try:
+            super().init_weights()
+        finally:
+            self._modules.clear()
+            self._modules.update(saved)
+        with _flow_rng():
+            for name in flow:
+                mod = getattr(self, name)
+                if hasattr(mod, 'init_weights'):
+                    mod.init_weights()
 
     # ------------------------------------------------------------------
     def train(self, mode: bool = True):
@@ -281,7 +328,8 @@ class EFCSegmentor(EncoderDecoder):
         return PairContext(
             frames, self._to_unit_range(frames), shared,
             self._labelled_frames(data_samples, frame_samples),
-            seg_fn=self._seg_forward, flow_fn=flow_fn)
+            seg_fn=self._seg_forward, flow_fn=flow_fn,
+            head_fn=self.decode_head.forward)
 
     def _raise_non_finite(self, losses: dict, terms: list) -> None:
         """Name the first NaN / inf term: loss, scale and direction."""
